@@ -1,0 +1,192 @@
+"""The user-facing :class:`Network`: one table per component kind, in the units its schema declares.
+
+Users build and edit named tables; solvers never see them. :meth:`Network.compile` validates everything
+and produces the immutable SI arrays (:class:`gasgrid.model.compiled.CompiledNetwork`) the solvers use.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from gasgrid.components import ARC_KINDS, KINDS
+from gasgrid.errors import InputError
+from gasgrid.gas import Gas
+from gasgrid.units import Reference
+
+if TYPE_CHECKING:
+    from gasgrid.model.compiled import CompiledNetwork
+
+
+class Network:
+    """A gas network as named tables.
+
+    Args:
+        name: case name.
+        gas: the gas (properties, equation of state).
+        temperature_K: gas temperature of the isothermal models, K.
+        crs: coordinate reference of node x/y ("EPSG:4326" for lon/lat, or None for plain metres).
+    """
+
+    def __init__(
+        self,
+        name: str = "network",
+        *,
+        gas: Gas | None = None,
+        temperature_K: float = 288.15,
+        crs: str | None = None,
+    ) -> None:
+        if not (150.0 <= temperature_K <= 400.0):
+            raise InputError(f"must be in [150, 400] K, got {temperature_K!r}", kind="network",
+                             field="temperature_K")
+        self.name = name
+        self.gas = gas if gas is not None else Gas()
+        self.temperature_K = float(temperature_K)
+        self.crs = crs
+        self.meta: dict[str, Any] = {}
+        self._frames: dict[str, pd.DataFrame] = {k: s.empty_frame() for k, s in KINDS.items()}
+        self._pending: dict[str, tuple[list[str], list[dict[str, Any]]]] = {k: ([], []) for k in KINDS}
+
+    # --- tables ------------------------------------------------------------------------------------
+    def table(self, kind: str) -> pd.DataFrame:
+        """The live table of one component kind (edits to it are edits to the network)."""
+        self._check_kind(kind)
+        ids, rows = self._pending[kind]
+        if ids:
+            new = KINDS[kind].frame_from_rows(ids, rows)
+            frame = self._frames[kind]
+            self._frames[kind] = new if frame.empty else pd.concat([frame, new])
+            self._pending[kind] = ([], [])
+        return self._frames[kind]
+
+    def set_table(self, kind: str, frame: pd.DataFrame) -> None:
+        """Replace one table (columns are coerced to the schema; unknown columns are an error)."""
+        self._check_kind(kind)
+        self._pending[kind] = ([], [])
+        self._frames[kind] = KINDS[kind].coerce(frame)
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {k: self.table(k) for k in KINDS}
+
+    nodes = property(lambda self: self.table("node"))
+    pipes = property(lambda self: self.table("pipe"))
+    short_pipes = property(lambda self: self.table("short_pipe"))
+    valves = property(lambda self: self.table("valve"))
+    resistors = property(lambda self: self.table("resistor"))
+    control_valves = property(lambda self: self.table("control_valve"))
+    compressors = property(lambda self: self.table("compressor"))
+    supplies = property(lambda self: self.table("supply"))
+    demands = property(lambda self: self.table("demand"))
+
+    # --- building ----------------------------------------------------------------------------------
+    def add(self, kind: str, id: str, **values: Any) -> str:
+        """Add one element of ``kind`` with attributes in the schema's units. Returns the id."""
+        self._check_kind(kind)
+        id = str(id)
+        row = KINDS[kind].normalise_row(id, values)
+        ids, rows = self._pending[kind]
+        ids.append(id)
+        rows.append(row)
+        return id
+
+    def add_node(self, id: str, **values: Any) -> str:
+        return self.add("node", id, **values)
+
+    def add_pipe(self, id: str, from_node: str, to_node: str, **values: Any) -> str:
+        return self.add("pipe", id, from_node=from_node, to_node=to_node, **values)
+
+    def add_short_pipe(self, id: str, from_node: str, to_node: str, **values: Any) -> str:
+        return self.add("short_pipe", id, from_node=from_node, to_node=to_node, **values)
+
+    def add_valve(self, id: str, from_node: str, to_node: str, **values: Any) -> str:
+        return self.add("valve", id, from_node=from_node, to_node=to_node, **values)
+
+    def add_resistor(self, id: str, from_node: str, to_node: str, **values: Any) -> str:
+        return self.add("resistor", id, from_node=from_node, to_node=to_node, **values)
+
+    def add_control_valve(self, id: str, from_node: str, to_node: str, **values: Any) -> str:
+        return self.add("control_valve", id, from_node=from_node, to_node=to_node, **values)
+
+    def add_compressor(self, id: str, from_node: str, to_node: str, **values: Any) -> str:
+        return self.add("compressor", id, from_node=from_node, to_node=to_node, **values)
+
+    def add_supply(self, id: str, node: str, **values: Any) -> str:
+        return self.add("supply", id, node=node, **values)
+
+    def add_demand(
+        self,
+        id: str,
+        node: str,
+        *,
+        flow_kg_s: float | None = None,
+        flow_m3_h: float | None = None,
+        reference: Reference = Reference.NORMAL,
+        **values: Any,
+    ) -> str:
+        """Add a demand given in kg/s, or in m^3/h at an explicit reference condition."""
+        if (flow_kg_s is None) == (flow_m3_h is None):
+            raise InputError("give exactly one of flow_kg_s or flow_m3_h", kind="demand", element=id)
+        if flow_m3_h is not None:
+            flow_kg_s = self.volumetric_to_mass(flow_m3_h / 3600.0, reference)
+        return self.add("demand", id, node=node, flow_kg_s=flow_kg_s, **values)
+
+    def volumetric_to_mass(self, q_m3_s: float, reference: Reference) -> float:
+        """m^3/s at ``reference`` -> kg/s, with this network's gas."""
+        return float(q_m3_s) * self.gas.reference_density(reference)
+
+    def remove(self, kind: str, id: str) -> None:
+        frame = self.table(kind)
+        if id not in frame.index:
+            raise InputError("no such element", kind=kind, element=id)
+        self._frames[kind] = frame.drop(index=id)
+
+    # --- inspection --------------------------------------------------------------------------------
+    def arc_kind_of(self, arc_id: str) -> str:
+        for kind in ARC_KINDS:
+            if arc_id in self.table(kind).index:
+                return kind
+        raise InputError("no arc with this id", element=arc_id)
+
+    def summary(self) -> dict[str, int]:
+        return {k: len(self.table(k)) for k in KINDS}
+
+    def copy(self) -> Network:
+        for k in KINDS:
+            self.table(k)
+        return copy.deepcopy(self)
+
+    def validate(self) -> None:
+        """Check every table against its schema and the cross-table references. Raises InputError."""
+        tables = self.tables
+        known = {"node": tables["node"].index}
+        for kind, schema in KINDS.items():
+            schema.validate(tables[kind], known)
+        arc_ids = np.concatenate([tables[k].index.to_numpy() for k in ARC_KINDS])
+        uniq, counts = np.unique(arc_ids.astype(str), return_counts=True)
+        if (counts > 1).any():
+            raise InputError("arc id used by two arcs (arc ids must be unique across arc kinds)",
+                             element=str(uniq[counts > 1][0]))
+        for kind in ARC_KINDS:
+            t = tables[kind]
+            loop = t.index[t["from_node"] == t["to_node"]]
+            if len(loop):
+                raise InputError("from_node equals to_node", kind=kind, element=loop[0], field="to_node")
+
+    def compile(self) -> CompiledNetwork:
+        """Validate and convert to the immutable SI array form the solvers use."""
+        from gasgrid.model.compiled import compile_network
+
+        self.validate()
+        return compile_network(self)
+
+    def _check_kind(self, kind: str) -> None:
+        if kind not in KINDS:
+            raise InputError(f"unknown component kind {kind!r}; allowed: {list(KINDS)}")
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{v} {k}" for k, v in self.summary().items() if v)
+        return f"<Network {self.name!r}: {parts}>"
