@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from gasgrid.components._common import FROM, IN_SERVICE, NAME, TO
+from gasgrid.components._common import FROM, IN_SERVICE, NAME, SOURCE, TO
 from gasgrid.model.schema import Column, Schema
 
 SCHEMA = Schema(

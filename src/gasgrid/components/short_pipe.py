@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gasgrid.components._common import FROM, IN_SERVICE, NAME, TO
+from gasgrid.components._common import FROM, IN_SERVICE, NAME, SOURCE, TO
 from gasgrid.model.schema import Schema
 
 SCHEMA = Schema(
