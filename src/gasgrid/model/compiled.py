@@ -259,7 +259,7 @@ def compile_network(net: Network) -> CompiledNetwork:
         p_set=cs["p_set_bar"].to_numpy(float) * 1e5,
     )
     _require_where(cs, cs["mode"] == "ratio", "ratio", "compressor", "mode='ratio'")
-    _require_where(cs, cs["mode"].isin(["outlet", "inlet"]), "p_set_bar", "compressor", "mode='outlet'/'inlet'")
+    _require_where(cs, cs["mode"].isin(["discharge", "suction"]), "p_set_bar", "compressor", "mode=discharge/suction")
     s = t["supply"]
     _require_where(s, s["mode"] == "pressure", "p_set_bar", "supply", "mode='pressure'")
     _require_where(s, s["mode"] == "flow", "flow_kg_s", "supply", "mode='flow'")
