@@ -83,6 +83,19 @@ class CompressorBlock(Block):
     mode: I  # index into CS_MODES
     ratio: F
     p_set: F  # Pa
+    flow_set: F  # kg/s
+    power_set: F  # W (shaft)
+    ratio_max: F
+    ratio_min: F
+    p_discharge_max: F  # Pa
+    p_suction_min: F  # Pa
+    power_max: F  # W (shaft)
+    flow_max: F  # kg/s
+    efficiency: F  # isentropic or polytropic efficiency
+    polytropic: B  # head model
+    electric: B  # driver: electric motor (else gas turbine)
+    driver_efficiency: F
+    suction_temperature: F  # K
 
 
 @dataclass(frozen=True)
@@ -257,7 +270,22 @@ def compile_network(net: Network) -> CompiledNetwork:
         mode=np.array([CS_MODES.index(v) for v in cs["mode"]], dtype=np.int64),
         ratio=cs["ratio"].to_numpy(float),
         p_set=cs["p_set_bar"].to_numpy(float) * 1e5,
+        flow_set=cs["flow_set_kg_s"].to_numpy(float),
+        power_set=cs["power_set_MW"].to_numpy(float) * 1e6,
+        ratio_max=cs["ratio_max"].to_numpy(float),
+        ratio_min=cs["ratio_min"].to_numpy(float),
+        p_discharge_max=cs["p_discharge_max_bar"].to_numpy(float) * 1e5,
+        p_suction_min=cs["p_suction_min_bar"].to_numpy(float) * 1e5,
+        power_max=cs["power_max_MW"].to_numpy(float) * 1e6,
+        flow_max=cs["flow_max_kg_s"].to_numpy(float),
+        efficiency=cs["efficiency"].to_numpy(float),
+        polytropic=(cs["head"] == "polytropic").to_numpy(bool),
+        electric=(cs["driver"] == "electric").to_numpy(bool),
+        driver_efficiency=cs["driver_efficiency"].to_numpy(float),
+        suction_temperature=np.where(cs["suction_temperature_K"].isna(), T_net, cs["suction_temperature_K"]).astype(float),
     )
+    _require_where(cs, cs["mode"] == "flow", "flow_set_kg_s", "compressor", "mode='flow'")
+    _require_where(cs, cs["mode"] == "power", "power_set_MW", "compressor", "mode='power'")
     _require_where(cs, cs["mode"] == "ratio", "ratio", "compressor", "mode='ratio'")
     _require_where(cs, cs["mode"].isin(["discharge", "suction"]), "p_set_bar", "compressor", "mode=discharge/suction")
     s = t["supply"]

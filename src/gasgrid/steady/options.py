@@ -1,0 +1,51 @@
+"""Typed, closed options of the steady solver (an unknown keyword is a TypeError)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from gasgrid.steady.newton import SuperLU
+
+
+class InitialGuess(StrEnum):
+    PICARD = "picard"  # two linearised solves from flat pressures (default)
+    FLAT = "flat"  # reference pressure everywhere, zero flow
+
+
+@dataclass(frozen=True, kw_only=True)
+class SteadyOptions:
+    """Options of :func:`gasgrid.steady.solve_steady`.
+
+    Attributes:
+        tol: convergence tolerance on the scaled residual (flows relative to the throughput, squared
+            pressures relative to the largest reference pressure squared).
+        max_iter: Newton iteration limit.
+        line_search: Armijo backtracking on the residual norm.
+        initial_guess: how to start when no previous state is given.
+        bound_tol_bar: pressure bounds are reported as violated beyond this margin, bar.
+        flow_tol_kg_s: flow bounds (contracts, regulators) are reported beyond this margin, kg/s.
+        linear_solver: sparse linear solver strategy.
+        controllers: apply station/regulator limits and mode overrides (outer loop).
+        max_control_iter: outer-loop limit for mode switching.
+    """
+
+    tol: float = 1e-11
+    max_iter: int = 60
+    line_search: bool = True
+    initial_guess: InitialGuess = InitialGuess.PICARD
+    bound_tol_bar: float = 1e-6
+    flow_tol_kg_s: float = 1e-6
+    linear_solver: SuperLU = field(default_factory=SuperLU)
+    controllers: bool = True
+    max_control_iter: int = 30
+
+    def __post_init__(self) -> None:
+        from gasgrid.errors import InputError
+
+        if not (0 < self.tol < 1e-3):
+            raise InputError(f"must be in (0, 1e-3), got {self.tol!r}", kind="SteadyOptions", field="tol")
+        if self.max_iter < 1:
+            raise InputError(f"must be >= 1, got {self.max_iter!r}", kind="SteadyOptions", field="max_iter")
+        if not isinstance(self.initial_guess, InitialGuess):
+            object.__setattr__(self, "initial_guess", InitialGuess(self.initial_guess))

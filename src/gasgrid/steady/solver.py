@@ -1,0 +1,169 @@
+"""The steady-state entry point: :func:`solve_steady`.
+
+Pipeline: Network -> CompiledNetwork -> SteadySystem (topology, cached per behaviour set) -> Newton on the
+sparse system -> post-processing into a :class:`SteadyResult` (tables, violations, mass balance).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gasgrid.components.compressor import MODES as CS_MODES
+from gasgrid.model.compiled import CompiledNetwork
+from gasgrid.steady.assemble import ArcSetPoints, Assembler
+from gasgrid.steady.newton import NewtonOptions, NewtonResult, newton
+from gasgrid.steady.options import InitialGuess, SteadyOptions
+from gasgrid.steady.result import SteadyResult, build_result
+from gasgrid.steady.system import Behaviour, SteadySystem, arc_behaviour, build_system
+
+if TYPE_CHECKING:
+    from gasgrid.model.network import Network
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+
+def solve_steady(
+    network: Network | CompiledNetwork,
+    *,
+    options: SteadyOptions | None = None,
+    initial: SteadyResult | None = None,
+) -> SteadyResult:
+    """Solve the steady state of a network.
+
+    Args:
+        network: a :class:`~gasgrid.Network` (compiled here) or a compiled network.
+        options: solver options.
+        initial: a previous result on the same network to warm-start from.
+
+    Returns:
+        A :class:`SteadyResult`; its ``status`` says whether the state is within bounds, violates bounds
+        (violations listed), is infeasible (pressure would collapse; where is named) or did not converge.
+        Input and topology errors raise :class:`~gasgrid.errors.InputError` subclasses.
+    """
+    opts = options or SteadyOptions()
+    t0 = time.perf_counter()
+    net = network if isinstance(network, CompiledNetwork) else network.compile()
+    t_compile = time.perf_counter() - t0
+    if opts.controllers and len(net.compressor) + len(net.control_valve):
+        from gasgrid.steady.control import solve_with_controllers
+
+        result = solve_with_controllers(net, opts, initial)
+    else:
+        result = solve_fixed_modes(net, opts, initial)
+    result.timings["compile_s"] = t_compile
+    return result
+
+
+def solve_fixed_modes(
+    net: CompiledNetwork,
+    opts: SteadyOptions,
+    initial: SteadyResult | None = None,
+    *,
+    behaviour: I64 | None = None,
+    sets: ArcSetPoints | None = None,
+) -> SteadyResult:
+    """One Newton solve with every arc's behaviour and set point fixed."""
+    t0 = time.perf_counter()
+    b = arc_behaviour(net) if behaviour is None else behaviour
+    sys = _system_for(net, b)
+    sets = arc_set_points(net) if sets is None else sets
+    withdrawal = node_withdrawal(net)
+    asm = Assembler(net, sys, sets, withdrawal)
+    t1 = time.perf_counter()
+    x0 = _initial_state(asm, opts, initial)
+    t2 = time.perf_counter()
+    nres = newton(
+        lambda x, jac: asm(x, jac),
+        x0,
+        options=NewtonOptions(tol=opts.tol, max_iter=opts.max_iter, line_search=opts.line_search),
+        linear_solver=opts.linear_solver,
+    )
+    t3 = time.perf_counter()
+    result = build_result(net, sys, asm, nres, opts, withdrawal)
+    result.timings.update(
+        {"system_s": t1 - t0, "initial_s": t2 - t1, "newton_s": t3 - t2, "post_s": time.perf_counter() - t3}
+    )
+    return result
+
+
+def node_withdrawal(net: CompiledNetwork) -> F64:
+    """Net withdrawal per node, kg/s: active demands minus active fixed-flow supplies."""
+    w = np.zeros(net.n_nodes)
+    d = net.demand
+    np.add.at(w, d.node[d.active], d.flow[d.active])
+    s = net.supply
+    fs = s.active & ~s.fixed_pressure
+    np.subtract.at(w, s.node[fs], s.flow[fs])
+    return w
+
+
+def arc_set_points(net: CompiledNetwork) -> ArcSetPoints:
+    """Set points of regulators and stations mapped onto the arc index space."""
+    n = net.n_arcs
+    pi_set = np.full(n, np.nan)
+    ratio2 = np.full(n, np.nan)
+    q_set = np.full(n, np.nan)
+    cv = net.control_valve
+    pi_set[cv.arc] = cv.p_set**2
+    cs = net.compressor
+    is_pressure = np.isin(cs.mode, [CS_MODES.index("discharge"), CS_MODES.index("suction")])
+    pi_set[cs.arc[is_pressure]] = cs.p_set[is_pressure] ** 2
+    ratio2[cs.arc] = cs.ratio**2
+    q_set[cs.arc] = cs.flow_set
+    return ArcSetPoints(pi_set=pi_set, ratio2=ratio2, q_set=q_set)
+
+
+def _system_for(net: CompiledNetwork, b: I64) -> SteadySystem:
+    """Cache the topology on the compiled network, keyed by the behaviour vector."""
+    cache: dict[bytes, SteadySystem] = net.__dict__.setdefault("_steady_systems", {})
+    key = b.tobytes()
+    sys = cache.get(key)
+    if sys is None:
+        if len(cache) > 64:
+            cache.clear()
+        sys = build_system(net, b)
+        cache[key] = sys
+    return sys
+
+
+def _initial_state(asm: Assembler, opts: SteadyOptions, initial: SteadyResult | None) -> F64:
+    sys = asm.sys
+    x = np.zeros(sys.n)
+    pi_ref = asm.pi_s
+    x[: sys.n_free] = 1.0
+    if initial is not None and initial.node_pi is not None:
+        g_pi = np.full(sys.n_groups, np.nan)
+        g_pi[sys.group] = initial.node_pi
+        free = sys.free_col >= 0
+        x[sys.free_col[free]] = np.nan_to_num(g_pi[free] / pi_ref, nan=1.0)
+        if initial.arc_q is not None:
+            x[sys.n_free :] = np.nan_to_num(initial.arc_q[sys.eq_arcs])
+        return x
+    # flows on set-point arcs of pressure type start at zero; pipes start flat
+    if opts.initial_guess is InitialGuess.FLAT:
+        return x
+    q_typ = asm.q_s / 10.0
+    picard = np.full(len(sys.eq_arcs), q_typ)
+    for _ in range(2):
+        F, J = asm(x, True, picard_q=picard)
+        try:
+            import scipy.sparse.linalg as spla
+
+            with np.errstate(all="ignore"):
+                dx = spla.splu(J.tocsc(), permc_spec="COLAMD").solve(-F)
+        except RuntimeError:
+            return x
+        if not np.all(np.isfinite(dx)):
+            return x
+        x = x + dx
+        picard = np.maximum(np.abs(asm.flows(x)), 1e-3 * q_typ)
+    return x
+
+
+__all__ = ["NewtonResult", "SteadyResult", "arc_set_points", "node_withdrawal", "solve_fixed_modes", "solve_steady"]
+_ = Behaviour

@@ -1,0 +1,247 @@
+"""Topology of a steady solve: arc behaviours, contraction of zero-loss arcs, unknown layout, sparsity.
+
+Contract: :func:`build_system` reads a :class:`CompiledNetwork` and returns a :class:`SteadySystem` that is
+computed once per topology (set of active arcs and their behaviour) and reused for every Newton step.
+
+Zero-pressure-loss arcs (short pipes, open valves, open control valves, bypassed stations) are contracted:
+their end nodes are merged into one super-node, so loops of such arcs (GasLib-582 has 17) never make the
+Jacobian singular; their flows are recovered afterwards as the minimum-norm flow that closes the balances.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import connected_components
+
+from gasgrid.components import ARC_KINDS
+from gasgrid.components.compressor import MODES as CS_MODES
+from gasgrid.components.control_valve import MODES as CV_MODES
+from gasgrid.errors import TopologyError
+from gasgrid.model.compiled import CompiledNetwork
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+
+
+class Behaviour(IntEnum):
+    """How an arc enters the steady equations."""
+
+    REMOVED = 0  # out of service, closed valve, closed regulator, station off
+    ZERO = 1  # no pressure loss: contracted
+    PIPE = 2
+    RESISTOR = 3
+    SET_TO = 4  # p_to = set point (regulator, station on discharge control)
+    SET_FROM = 5  # p_from = set point (station on suction control)
+    RATIO = 6  # p_to = ratio * p_from
+    FLOW = 7  # q = set point (station on throughput control)
+    POWER = 8  # shaft power = set point
+
+
+KIND = {k: i for i, k in enumerate(ARC_KINDS)}
+_CS_BEHAVIOUR = {
+    "discharge": Behaviour.SET_TO,
+    "suction": Behaviour.SET_FROM,
+    "ratio": Behaviour.RATIO,
+    "flow": Behaviour.FLOW,
+    "power": Behaviour.POWER,
+    "bypass": Behaviour.ZERO,
+    "off": Behaviour.REMOVED,
+}
+_CV_BEHAVIOUR = {"set_point": Behaviour.SET_TO, "open": Behaviour.ZERO, "closed": Behaviour.REMOVED}
+
+
+def arc_behaviour(net: CompiledNetwork, cs_modes: I64 | None = None, cv_modes: I64 | None = None) -> I64:
+    """Behaviour code of every arc (see :class:`Behaviour`). Mode overrides are indices into MODES."""
+    b = np.full(net.n_arcs, Behaviour.ZERO, dtype=np.int64)
+    b[net.pipe.arc] = Behaviour.PIPE
+    b[net.resistor.arc] = Behaviour.RESISTOR
+    cs = net.compressor.mode if cs_modes is None else cs_modes
+    b[net.compressor.arc] = np.array([_CS_BEHAVIOUR[CS_MODES[m]] for m in cs], dtype=np.int64)
+    cv = net.control_valve.mode if cv_modes is None else cv_modes
+    b[net.control_valve.arc] = np.array([_CV_BEHAVIOUR[CV_MODES[m]] for m in cv], dtype=np.int64)
+    b[~net.valve_open] = Behaviour.REMOVED
+    b[~net.arc_active] = Behaviour.REMOVED
+    return b
+
+
+@dataclass(frozen=True)
+class SteadySystem:
+    """Everything about the unknown layout that depends only on topology and behaviours."""
+
+    behaviour: I64  # per arc
+    group: I64  # per node: super-node index
+    n_groups: int
+    group_fixed_pi: F64  # per group: fixed squared pressure (Pa^2) or NaN
+    group_ref_supply: I64  # per group: index of a pressure supply fixing it, or -1
+    group_component: I64  # per group: connected component
+    dead_groups: NDArray[np.bool_]  # groups in components with no reference and no load (pressure undefined)
+    free_col: I64  # per group: column of its pi unknown, or -1
+    eq_arcs: I64  # arcs carrying an equation (not removed, not zero)
+    zero_arcs: I64  # contracted arcs
+    n_free: int
+    n: int  # number of unknowns = n_free + len(eq_arcs)
+    # sparse pattern (CSC) and the scatter map from COO entries to CSC data slots
+    indptr: I64
+    indices: I64
+    slot: I64
+    nnz: int
+    # per eq arc: group of from/to, column of pi_from/pi_to (-1 if fixed), row of balance (-1 if fixed)
+    g_from: I64
+    g_to: I64
+    col_from: I64
+    col_to: I64
+    brow_from: I64
+    brow_to: I64
+
+    def matrix(self, coo_values: F64) -> sp.csc_matrix:
+        """Assemble the Jacobian from values in the fixed COO order (duplicates summed)."""
+        data = np.bincount(self.slot, weights=coo_values, minlength=self.nnz)
+        return sp.csc_matrix((data, self.indices, self.indptr), shape=(self.n, self.n))
+
+
+def build_system(net: CompiledNetwork, behaviour: I64 | None = None) -> SteadySystem:
+    """Contract zero-loss arcs, check references, lay out unknowns and the sparsity pattern."""
+    b = arc_behaviour(net) if behaviour is None else behaviour
+    n_nodes = net.n_nodes
+    zero = np.flatnonzero(b == Behaviour.ZERO)
+    adj = sp.coo_matrix(
+        (np.ones(len(zero)), (net.arc_from[zero], net.arc_to[zero])), shape=(n_nodes, n_nodes)
+    )
+    n_groups, group = connected_components(adj, directed=False)
+    group = group.astype(np.int64)
+
+    # pressure references
+    s = net.supply
+    fixed_pi = np.full(n_groups, np.nan)
+    ref_supply = np.full(n_groups, -1, dtype=np.int64)
+    for k in np.flatnonzero(s.active & s.fixed_pressure):
+        g = group[s.node[k]]
+        pi = s.p_set[k] ** 2
+        if ref_supply[g] >= 0 and not np.isclose(fixed_pi[g], pi, rtol=1e-12):
+            other = s.ids[ref_supply[g]]
+            raise TopologyError(
+                f"supplies {other!r} and {s.ids[k]!r} fix different pressures on nodes joined without "
+                "pressure loss (short pipes/open valves); open a valve between them or give one a flow"
+            )
+        fixed_pi[g] = pi
+        if ref_supply[g] < 0:
+            ref_supply[g] = k
+
+    eq = np.flatnonzero((b != Behaviour.ZERO) & (b != Behaviour.REMOVED))
+    g_from = group[net.arc_from[eq]]
+    g_to = group[net.arc_to[eq]]
+
+    # connected components over groups (arcs with equations)
+    gadj = sp.coo_matrix((np.ones(len(eq)), (g_from, g_to)), shape=(n_groups, n_groups))
+    n_comp, comp = connected_components(gadj, directed=False)
+    comp = comp.astype(np.int64)
+    has_ref = np.zeros(n_comp, dtype=bool)
+    has_ref[comp[ref_supply >= 0]] = True
+    load = np.zeros(n_groups)
+    d = net.demand
+    np.add.at(load, group[d.node[d.active]], np.abs(d.flow[d.active]))
+    fs = s.active & ~s.fixed_pressure
+    np.add.at(load, group[s.node[fs]], np.abs(s.flow[fs]) + 1.0)  # any flow supply counts as load
+    comp_load = np.bincount(comp, weights=load, minlength=n_comp)
+    bad = np.flatnonzero(~has_ref & (comp_load > 0))
+    if len(bad):
+        members = np.flatnonzero(comp[group] == bad[0])
+        names = [str(net.node_ids[i]) for i in members[:5]]
+        more = f" and {len(members) - 5} more" if len(members) > 5 else ""
+        raise TopologyError(
+            f"the part of the network with nodes {names}{more} has demand or supply but no pressure reference "
+            "(an island): add a supply with mode='pressure' there, connect it, or take its demand out of service"
+        )
+    dead = ~has_ref[comp]
+    live = ~dead[g_from]
+    eq, g_from, g_to = eq[live], g_from[live], g_to[live]
+    _check_set_points(net, b, eq, g_from, g_to, fixed_pi, ref_supply)
+
+    free = np.isnan(fixed_pi) & ~dead
+    free_col = np.full(n_groups, -1, dtype=np.int64)
+    free_col[free] = np.arange(int(free.sum()))
+    n_free = int(free.sum())
+    n = n_free + len(eq)
+    arc_row = n_free + np.arange(len(eq))
+    col_from = free_col[g_from]
+    col_to = free_col[g_to]
+    brow_from = col_from.copy()  # balance row of a free group = its column index
+    brow_to = col_to.copy()
+
+    rows: list[I64] = []
+    cols: list[I64] = []
+    # balance rows: +q into to-group, -q out of from-group
+    m = brow_to >= 0
+    rows.append(brow_to[m]); cols.append(arc_row[m])  # noqa: E702
+    m = brow_from >= 0
+    rows.append(brow_from[m]); cols.append(arc_row[m])  # noqa: E702
+    # arc rows: d/dpi_from, d/dpi_to, d/dq
+    m = col_from >= 0
+    rows.append(arc_row[m]); cols.append(col_from[m])  # noqa: E702
+    m = col_to >= 0
+    rows.append(arc_row[m]); cols.append(col_to[m])  # noqa: E702
+    rows.append(arc_row); cols.append(arc_row)  # noqa: E702
+    r = np.concatenate(rows)
+    c = np.concatenate(cols)
+    key = c * n + r  # column-major order
+    uniq, slot = np.unique(key, return_inverse=True)
+    ucol = uniq // n
+    urow = uniq % n
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(indptr, ucol + 1, 1)
+    indptr = np.cumsum(indptr)
+    return SteadySystem(
+        behaviour=b, group=group, n_groups=n_groups, group_fixed_pi=fixed_pi, group_ref_supply=ref_supply,
+        group_component=comp, dead_groups=dead, free_col=free_col, eq_arcs=eq, zero_arcs=zero,
+        n_free=n_free, n=n, indptr=indptr, indices=urow.astype(np.int64), slot=slot.astype(np.int64),
+        nnz=len(uniq), g_from=g_from, g_to=g_to, col_from=col_from, col_to=col_to, brow_from=brow_from,
+        brow_to=brow_to,
+    )
+
+
+def coo_order_values(
+    sys: SteadySystem, d_bal_to: F64, d_bal_from: F64, d_from: F64, d_to: F64, d_q: F64
+) -> F64:
+    """Concatenate Jacobian values in the COO order used by :func:`build_system`."""
+    return np.concatenate(
+        [
+            d_bal_to[sys.brow_to >= 0],
+            d_bal_from[sys.brow_from >= 0],
+            d_from[sys.col_from >= 0],
+            d_to[sys.col_to >= 0],
+            d_q,
+        ]
+    )
+
+
+def _check_set_points(
+    net: CompiledNetwork, b: I64, eq: I64, g_from: I64, g_to: I64, fixed_pi: F64, ref_supply: I64
+) -> None:
+    """A group's pressure may be fixed by at most one thing: a supply or one set-point arc."""
+    owner: dict[int, str] = {int(g): f"supply {net.supply.ids[ref_supply[g]]!r}" for g in np.flatnonzero(ref_supply >= 0)}
+    for a, gf, gt in zip(eq, g_from, g_to, strict=True):
+        beh = b[a]
+        if beh in (Behaviour.SET_TO, Behaviour.SET_FROM, Behaviour.RATIO) and gf == gt:
+            raise TopologyError(
+                f"{ARC_KINDS[net.arc_kind[a]]} {net.arc_ids[a]!r} is bridged by a path without pressure loss "
+                "(open valve/short pipe/bypass) between its inlet and outlet: close the bypass or bypass the element"
+            )
+        if beh == Behaviour.SET_TO:
+            g = int(gt)
+        elif beh == Behaviour.SET_FROM:
+            g = int(gf)
+        else:
+            continue
+        me = f"{ARC_KINDS[net.arc_kind[a]]} {net.arc_ids[a]!r}"
+        if g in owner:
+            node = net.node_ids[net.arc_to[a] if beh == Behaviour.SET_TO else net.arc_from[a]]
+            raise TopologyError(
+                f"{me} and {owner[g]} both fix the pressure at node {node!r} (or nodes joined to it without "
+                "pressure loss): give one of them another control mode"
+            )
+        owner[g] = me
