@@ -133,7 +133,8 @@ def build_result(
     s = net.supply
     ref = s.active & s.fixed_pressure
     np.add.at(imbalance, s.node[ref], supply_flow[ref])
-    throughput = float(max(np.abs(withdrawal).sum() / 2.0 + np.abs(supply_flow[ref]).sum() / 2.0, 1e-12))
+    # relative to the throughput, with a floor of 1 g/s so that a network without load is judged absolutely
+    throughput = float(max(np.abs(withdrawal).sum() / 2.0 + np.abs(supply_flow[ref]).sum() / 2.0, 1e-3))
     mb = float(np.max(np.abs(imbalance)) / throughput) if len(imbalance) else 0.0
 
     rho_n = gas.reference_density(Reference.NORMAL)
