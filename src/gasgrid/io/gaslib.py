@@ -88,7 +88,7 @@ def read_gaslib(
     scn_path: PathLike | None = None,
     cs_path: PathLike | None = None,
     *,
-    slack: SlackSpec = SlackRule.LARGEST_ENTRY,
+    slack: SlackSpec = SlackRule.HIGHEST_PRESSURE,
     scale: float = 1.0,
     name: str | None = None,
     cdf_path: PathLike | None = None,
@@ -124,7 +124,7 @@ def read_gaslib(
     _choice("compressors", compressors, COMPRESSOR_MODES)
     _choice("control_valves", control_valves, CONTROL_VALVE_MODES)
     _choice("valves", valves, VALVE_STATES)
-    if scn_path is None and (scale != 1.0 or slack != SlackRule.LARGEST_ENTRY):
+    if scn_path is None and (scale != 1.0 or slack != SlackRule.HIGHEST_PRESSURE):
         raise InputError("slack and scale apply to a nomination; give scn_path (or use apply_scenario)",
                          kind="read_gaslib", field="scn_path")
     src = source_name(net_path)

@@ -35,10 +35,14 @@ class SlackRule(StrEnum):
     LARGEST_ENTRY: the entry with the largest nominated inflow (first in file order on ties) is held at its
         maximal pressure (the nomination's upper pressure bound, else the node's ``pressureMax``); every other
         entry injects its nominated flow.
+    HIGHEST_PRESSURE: the entry with the highest maximal pressure (largest nominated inflow on ties) is held
+        at that pressure; every other entry injects its nominated flow. This is the rule that gives the network
+        the most pressure to work with, so it is the one to use when judging hydraulic feasibility.
     ALL_ENTRIES: every entry is held at its maximal pressure; flows follow from the network.
     """
 
     LARGEST_ENTRY = "largest_entry"
+    HIGHEST_PRESSURE = "highest_pressure"
     ALL_ENTRIES = "all_entries"
 
 
@@ -143,7 +147,7 @@ def apply_scenario(
     net: Network,
     scn_path: PathLike | ScenarioData,
     scale: float = 1.0,
-    slack: SlackSpec = SlackRule.LARGEST_ENTRY,
+    slack: SlackSpec = SlackRule.HIGHEST_PRESSURE,
 ) -> Network:
     """Apply one GasLib nomination to ``net`` in place (and return it).
 
@@ -239,9 +243,14 @@ def _slack_nodes(net: Network, entries: list[NodeNomination], slack: SlackSpec, 
         if not entries:
             raise InputError("the nomination has no entry to act as pressure reference; pass slack=[(node, p_bar)]",
                              kind="scenario", field="slack", source=src)
-        chosen = entries if rule is SlackRule.ALL_ENTRIES else [max(entries, key=lambda n: n.flow)]
-        out = {}
         p_max = net.table("node")["p_max_bar"]
+        if rule is SlackRule.ALL_ENTRIES:
+            chosen = entries
+        elif rule is SlackRule.HIGHEST_PRESSURE:
+            chosen = [max(entries, key=lambda n: (float(p_max[n.id]), n.flow))]
+        else:
+            chosen = [max(entries, key=lambda n: n.flow)]
+        out = {}
         for nom in chosen:
             p = float(p_max[nom.id])
             if not np.isfinite(p):

@@ -5,7 +5,7 @@ integrates exactly (for constant c^2) to
 
     p_i^2 - p_j^2 e^s = lambda_eff c^2 L_e q|q| / (D A^2),   s = 2 g (h_j - h_i) / c^2,  L_e = L (e^s - 1)/s
 
-with lambda_eff = max(lambda_law / E^2, 64/Re): the laminar floor keeps the law linear and its derivative
+with lambda_eff = smooth-max(lambda_law / E^2, 64/Re): the laminar floor keeps the law linear and its derivative
 non-zero at zero flow, which is what makes Newton robust on meshed networks with stagnant pipes. The
 residual is linear in pi = p^2, so a converged pi <= 0 is a certificate that no physical state exists.
 """
@@ -93,11 +93,14 @@ def pipe_residual(
     lam_e = lam / efficiency**2
     k_lam = 64.0 * area * gas.viscosity / diameter  # laminar: lambda q|q| = k_lam q
     if picard_q is None:
+        # smooth maximum (a^4 + b^4)^(1/4) of the laminar and turbulent slopes: differentiable through the
+        # transition (a kinked max makes Newton cycle on networks with many low-Reynolds pipes); its
+        # relative effect on lambda is (64/(Re lambda))^4 / 4, below 1e-6 for Re > 1e5.
         qa = np.abs(q)
-        turb = lam_e * qa
-        laminar = k_lam >= turb
-        h = q * np.where(laminar, k_lam, turb)
-        dh_dq = np.where(laminar, k_lam, qa * lam_e * (2.0 + dlnlam))
+        b = lam_e * qa
+        m = (k_lam**4 + b**4) ** 0.25
+        h = q * m
+        dh_dq = m + qa * (b / m) ** 3 * lam_e * (1.0 + dlnlam)
     else:
         slope = np.maximum(k_lam, lam_e * picard_q)
         h = q * slope
