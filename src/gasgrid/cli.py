@@ -1,0 +1,270 @@
+"""Command-line interface (typer + rich). The library never configures logging; the CLI does.
+
+Exit codes (all commands that solve):
+  0  solved within all bounds
+  3  solved, but with bound violations (listed)
+  4  infeasible: no physical state (pressure would collapse; where is named)
+  5  the solver did not converge
+  6  input or topology error (bad file, bad option, island without reference...)
+  2  command-line usage error (typer)
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gasgrid.errors import GasgridError
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_INFEASIBLE, EXIT_NOT_CONVERGED, EXIT_INPUT = 0, 3, 4, 5, 6
+EXIT_HELP = """Exit status: 0 solved within bounds; 3 solved with bound violations; 4 infeasible (pressure would
+collapse); 5 not converged; 6 input or topology error; 2 usage error."""
+
+app = typer.Typer(
+    name="gasgrid",
+    help="Simulate and stress-test natural-gas transmission networks.\n\n" + EXIT_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _exit_code(status: Any) -> int:
+    return {"solved": EXIT_OK, "violations": EXIT_VIOLATIONS, "infeasible": EXIT_INFEASIBLE,
+            "not_converged": EXIT_NOT_CONVERGED}[status.value]
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}")
+    return typer.Exit(EXIT_INPUT)
+
+
+def parse_slack(items: list[str]) -> list[tuple[str, float]]:
+    """``NODE=P_BAR`` (absolute bar) -> [(node, p_bar)]."""
+    out = []
+    for item in items:
+        node, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out.append((node.strip(), float(value)))
+        except ValueError:
+            raise typer.BadParameter(f"expected NODE=P_BAR (absolute bar), got {item!r}") from None
+    return out
+
+
+def apply_settings(net: Any, items: list[str]) -> None:
+    """Apply ``ELEMENT=MODE[:VALUE]`` overrides to compressor stations and control valves.
+
+    Stations: discharge:P_BAR, suction:P_BAR, ratio:R, flow:KG_S, power:MW, bypass, off.
+    Control valves: set_point:P_BAR, open, closed.
+    """
+    from gasgrid.errors import InputError
+
+    column = {"discharge": "p_set_bar", "suction": "p_set_bar", "ratio": "ratio", "flow": "flow_set_kg_s",
+              "power": "power_set_MW", "set_point": "p_set_bar"}
+    for item in items:
+        element, sep, spec = item.partition("=")
+        mode, _, value = spec.partition(":")
+        mode = mode.strip().lower()
+        if not sep or not mode:
+            raise InputError(f"expected ELEMENT=MODE[:VALUE], got {item!r}", field="--set")
+        for kind in ("compressor", "control_valve"):
+            table = net.table(kind)
+            if element in table.index:
+                break
+        else:
+            raise InputError("no compressor station or control valve with this id", element=element, field="--set")
+        table.loc[element, "mode"] = mode
+        if mode in column:
+            try:
+                table.loc[element, column[mode]] = float(value)
+            except ValueError:
+                raise InputError(f"mode {mode!r} needs a number, got {value!r}", kind=kind, element=element,
+                                 field="--set") from None
+        elif value:
+            raise InputError(f"mode {mode!r} takes no value", kind=kind, element=element, field="--set")
+
+
+def _load_network(network: str, scenario: Path | None, slack: list[tuple[str, float]], scale: float) -> Any:
+    from gasgrid.cases import list_cases, load_case
+
+    path = Path(network)
+    kw: dict[str, Any] = {}
+    if slack:
+        kw["slack"] = slack
+    if path.exists():
+        from gasgrid.io.convert import read_network
+
+        if path.suffix in (".net", ".gz") or path.name.endswith(".net.gz"):
+            from gasgrid.io.gaslib import read_gaslib
+
+            return read_gaslib(path, scenario, scale=scale, **kw) if scenario else read_gaslib(path)
+        net = read_network(path)
+        if scale != 1.0:
+            net.demands["flow_kg_s"] *= scale
+        return net
+    if network.lower() in list_cases():
+        if scenario is not None:
+            kw["scenario"] = str(scenario)
+        if network.lower().startswith("gaslib"):
+            kw["scale"] = scale
+        elif scale != 1.0:
+            kw["demand_scale"] = scale
+        return load_case(network, **kw)
+    from gasgrid.errors import InputError
+
+    raise InputError(f"{network!r} is neither a file nor a bundled case ({', '.join(list_cases())})")
+
+
+def print_summary(result: Any, title: str) -> None:
+    s = result.summary()
+    colour = {"solved": "green", "violations": "yellow", "infeasible": "red", "not_converged": "red"}[s["status"]]
+    t = Table(title=title, show_header=False, title_justify="left")
+    t.add_row("status", f"[bold {colour}]{s['status']}[/]")
+    t.add_row("message", result.message)
+    t.add_row("Newton iterations", f"{result.iterations} (control passes {result.control_iterations})")
+    if "p_min_bar" in s:
+        t.add_row("lowest pressure", f"{s['p_min_bar']:.3f} bar at {s['p_min_node']}")
+        t.add_row("highest pressure", f"{s['p_max_bar']:.3f} bar at {s['p_max_node']}")
+    t.add_row("total supply", f"{s['supply_kg_s']:.4f} kg/s")
+    t.add_row("total demand", f"{s['demand_kg_s']:.4f} kg/s")
+    t.add_row("mass-balance error", f"{s['mass_balance_error']:.2e} (relative)")
+    t.add_row("line pack", f"{s['linepack_kg'] / 1e6:.3f} kt")
+    t.add_row("bound violations", str(s["violations"]))
+    console.print(t)
+    if len(result.violations):
+        v = Table(title="bound violations (worst first)", title_justify="left")
+        for col in ("kind", "element", "quantity", "value", "bound", "margin", "unit"):
+            v.add_column(col)
+        for _, row in result.violations.head(15).iterrows():
+            v.add_row(row["kind"], row["element"], row["quantity"], f"{row['value']:.4g}", f"{row['bound']:.4g}",
+                      f"{row['margin']:.4g}", row["unit"])
+        if len(result.violations) > 15:
+            v.caption = f"... and {len(result.violations) - 15} more (see violations.csv)"
+        console.print(v)
+    if len(result.collapse):
+        console.print(f"[red]pressure collapses at {len(result.collapse)} node(s); worst: "
+                      f"{result.collapse.index[0]}[/]")
+    print_stations(result)
+
+
+def print_stations(result: Any) -> None:
+    cs = result.compressors
+    if cs is None or cs.empty:
+        return
+    t = Table(title="compressor stations", title_justify="left")
+    cols = [("mode", "active_mode", "{}"), ("limit", "binding_limit", "{}"), ("p_suc bar", "p_suction_bar", "{:.2f}"),
+            ("p_dis bar", "p_discharge_bar", "{:.2f}"), ("ratio", "ratio", "{:.3f}"), ("flow kg/s", "flow_kg_s", "{:.2f}"),
+            ("power MW", "power_shaft_MW", "{:.2f}"), ("fuel kg/s", "fuel_kg_s", "{:.3f}")]
+    t.add_column("station")
+    for head, _, _ in cols:
+        t.add_column(head)
+    for sid, row in cs.iterrows():
+        cells = []
+        for _, col, fmt in cols:
+            val = row.get(col, "")
+            cells.append("" if val is None or (isinstance(val, float) and val != val) else fmt.format(val))
+        t.add_row(str(sid), *cells)
+    console.print(t)
+
+
+@app.command()
+def solve(
+    network: Annotated[str, typer.Argument(help="GasLib .net file, native .gasgrid folder, or a bundled case name")],
+    scenario: Annotated[Path | None, typer.Option("--scenario", "-s", help="GasLib .scn nomination")] = None,
+    slack: Annotated[list[str] | None, typer.Option(help="pressure reference NODE=P_BAR (absolute), repeatable")] = None,
+    scale: Annotated[float, typer.Option(help="scale all nominated flows by this factor")] = 1.0,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="STATION=MODE:VALUE override, repeatable")] = None,
+    out: Annotated[Path | None, typer.Option(help="write node/arc results (CSV + Parquet) to this folder")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Solve the steady state of a network and print a summary.
+
+    Exit status: 0 solved within bounds; 3 violations; 4 infeasible; 5 not converged; 6 input error.
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+    from gasgrid.steady import solve_steady
+
+    try:
+        net = _load_network(network, scenario, parse_slack(slack or []), scale)
+        apply_settings(net, set_ or [])
+        t0 = time.perf_counter()
+        result = solve_steady(net)
+        dt = time.perf_counter() - t0
+    except GasgridError as exc:
+        raise _fail(exc) from None
+    print_summary(result, f"gasgrid solve {net.name}  ({dt * 1e3:.0f} ms)")
+    if out is not None and result.has_state:
+        from gasgrid.io.results import write_results
+
+        write_results(result, out)
+        console.print(f"results written to {out}/")
+    elif out is not None:
+        console.print(f"[yellow]no physical state: nothing written to {out}/ (existing output left untouched)[/]")
+    raise typer.Exit(_exit_code(result.status))
+
+
+@app.command()
+def cases() -> None:
+    """List the bundled cases with a one-line description each."""
+    from gasgrid.cases import list_cases
+
+    t = Table(show_header=True)
+    t.add_column("case")
+    t.add_column("description")
+    for name, desc in list_cases().items():
+        t.add_row(name, desc)
+    console.print(t)
+
+
+@app.command()
+def schema(kind: Annotated[str | None, typer.Argument(help="component kind; all when omitted")] = None) -> None:
+    """Print the declared columns (unit, default, range) of each component kind."""
+    from gasgrid.components import KINDS
+
+    kinds = [kind] if kind else list(KINDS)
+    for k in kinds:
+        if k not in KINDS:
+            raise _fail(ValueError(f"unknown kind {k!r}; allowed: {list(KINDS)}"))
+        frame = KINDS[k].describe()
+        t = Table(title=f"{k}: {KINDS[k].description}", title_justify="left")
+        for col in frame.columns:
+            t.add_column(col)
+        for _, row in frame.iterrows():
+            t.add_row(*[str(v) for v in row])
+        console.print(t)
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(help="input network file or folder")],
+    target: Annotated[Path, typer.Argument(help="output file or folder")],
+    from_: Annotated[str | None, typer.Option("--from", help="input format (default: by extension)")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="output format (default: by extension)")] = None,
+) -> None:
+    """Convert a network between formats (native .gasgrid, GasLib .net/.scn, MATGAS .m, GeoJSON, pandapipes)."""
+    from gasgrid.io.convert import convert as do_convert
+
+    try:
+        path = do_convert(source, target, from_=from_, to=to)
+    except GasgridError as exc:
+        raise _fail(exc) from None
+    console.print(f"wrote {path}")
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
