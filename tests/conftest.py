@@ -1,4 +1,5 @@
-"""Shared fixtures. Solver tests run with floating-point errors raised (underflow excepted: tiny residuals are fine) (STYLE.md: tests stricter than production)."""
+"""Shared fixtures. Solver tests raise floating-point errors (STYLE.md: tests stricter than production);
+underflow is allowed because tiny residuals are fine."""
 
 from __future__ import annotations
 

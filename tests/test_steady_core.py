@@ -180,7 +180,7 @@ def test_set_points_and_conflicts() -> None:
     np.testing.assert_allclose(r.nodes.loc["c", "p_bar"], 40.0, rtol=1e-12)
     np.testing.assert_allclose(r.arcs.loc["cv", "q_kg_s"], 40.0, rtol=1e-12)
     n.add_supply("s2", "c", p_set_bar=50)
-    with pytest.raises(TopologyError, match="both fix the pressure"):
+    with pytest.raises(TopologyError, match=r"both fix the pressure"):
         solve_steady(n, options=SteadyOptions(controllers=False))
 
 
@@ -201,7 +201,7 @@ def test_bad_input_names_element_and_field() -> None:
     n.add_node("a")
     with pytest.raises(InputError, match="duplicate id"):
         n.compile()
-    with pytest.raises(InputError, match="diameter_mm.*required"):
+    with pytest.raises(InputError, match=r"diameter_mm.*required"):
         g.Network().add_pipe("p", "a", "b", length_km=1.0)
     with pytest.raises(InputError, match="unknown field"):
         g.Network().add_node("a", preasure=3)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from gasgrid.components import (
+    check_valve,
     compressor,
     control_valve,
     demand,
@@ -20,7 +21,7 @@ from gasgrid.model.schema import Schema
 
 KINDS: dict[str, Schema] = {
     m.SCHEMA.kind: m.SCHEMA
-    for m in (node, pipe, short_pipe, valve, resistor, control_valve, compressor, supply, demand)
+    for m in (node, pipe, short_pipe, valve, resistor, control_valve, compressor, check_valve, supply, demand)
 }
 ARC_KINDS: tuple[str, ...] = tuple(k for k, s in KINDS.items() if s.is_arc)
 

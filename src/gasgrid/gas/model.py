@@ -1,20 +1,24 @@
 """The :class:`Gas` value object and the cheap correlation equations of state (ideal, Papay, CNGA).
 
-Reference equations (AGA8-DC92 DETAIL, GERG-2008) live in their own modules and are evaluated through
-``Gas.z`` as well; the steady solver tabulates expensive ones once per temperature.
+Reference equations (AGA8-DC92 DETAIL and GROSS, GERG-2008) live in their own modules and are evaluated through
+``Gas.z`` as well, through Z(p) tables built once per temperature (:mod:`gasgrid.gas.tabulation`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from gasgrid.errors import InputError
 from gasgrid.units import M_AIR, PSI, R_UNIVERSAL, Reference
+
+if TYPE_CHECKING:
+    from gasgrid.gas.aga8 import DetailProperties
 
 FloatArray = NDArray[np.float64]
 
@@ -27,6 +31,7 @@ class EOS(StrEnum):
     CNGA = "cnga"
     AGA8 = "aga8"  # AGA8-DC92 DETAIL characterisation (own implementation, needs a composition)
     GERG2008 = "gerg2008"  # GERG-2008 through CoolProp (optional extra)
+    GROSS = "gross"  # AGA8-DC92 GROSS characterisation method (own implementation, needs a composition)
 
     @classmethod
     def parse(cls, text: str) -> EOS:
@@ -50,7 +55,9 @@ class Gas:
         viscosity: dynamic viscosity, Pa s (treated as constant in the network solvers).
         kappa: isentropic exponent cp/cv (used for compressor head where no better model is given).
         hhv_mass: gross (superior) calorific value, J/kg; NaN if unknown.
-        composition: mole fractions by component name (sum 1) or None.
+        composition: ((name, mole fraction), ...) in canonical component order (see
+            :mod:`gasgrid.gas.components`; aliases and mappings are accepted and canonicalised, the sum must be
+            1 within 1e-6) or None. Required by the reference equations (AGA8, GROSS, GERG2008).
     """
 
     molar_mass: float = 0.01737  # kg/mol; G = 0.6
@@ -77,6 +84,17 @@ class Gas:
                 raise InputError(f"must be in [{lo}, {hi}] {unit}, got {value!r}", kind="gas", field=name)
         if not isinstance(self.eos, EOS):
             object.__setattr__(self, "eos", EOS.parse(str(self.eos)))
+        if self.composition is not None:
+            from gasgrid.gas.components import parse_composition
+
+            raw = self.composition if isinstance(self.composition, Mapping) else dict(self.composition)
+            object.__setattr__(self, "composition", parse_composition(raw))
+        elif self.eos in (EOS.AGA8, EOS.GERG2008, EOS.GROSS):
+            raise InputError(
+                f"equation of state {self.eos.value!r} needs a composition: use Gas.from_composition({{...}})",
+                kind="gas",
+                field="composition",
+            )
 
     # --- derived constants -------------------------------------------------------------------------
     @property
@@ -136,9 +154,114 @@ class Gas:
         """A copy with some attributes changed."""
         from dataclasses import replace
 
+        changes.setdefault("_extra", dict(self._extra))
         return replace(self, **changes)
 
+    # --- heating value ------------------------------------------------------------------------------
+    def calorific_value(
+        self, reference: Reference = Reference.STANDARD, basis: str = "gross", *, combustion_T_C: int = 25
+    ) -> float:
+        """Ideal-gas volumetric calorific value, J/m^3 at the volume ``reference`` condition (ISO 6976 style).
+
+        H_v = sum(x_i H_i) p_ref / (R T_ref), with the ISO 6976:2016 molar values at ``combustion_T_C``
+        (0, 15, 20 or 25 °C). Without a composition only the gross value is known: hhv_mass * M p_ref / (R T_ref).
+        """
+        if self.composition is not None:
+            from gasgrid.gas.components import molar_heating_values, to_vector
+
+            h_molar = float(to_vector(self.composition) @ molar_heating_values(basis, combustion_T_C))
+        elif basis == "gross" and np.isfinite(self.hhv_mass):
+            h_molar = self.hhv_mass * self.molar_mass
+        else:
+            raise InputError(
+                f"the {basis!r} calorific value needs a composition (Gas.from_composition) or, for 'gross', "
+                "hhv_mass",
+                kind="gas",
+                field="composition",
+            )
+        return h_molar * reference.p / (R_UNIVERSAL * reference.T)
+
+    def wobbe_index(self, reference: Reference = Reference.STANDARD, basis: str = "gross", *,
+                    combustion_T_C: int = 25) -> float:  # fmt: skip
+        """Wobbe index H_v / sqrt(d), J/m^3, with the ideal-gas relative density d = M / M_air."""
+        h_v = self.calorific_value(reference, basis, combustion_T_C=combustion_T_C)
+        return h_v / float(np.sqrt(self.relative_density))
+
+    # --- caloric properties (compressor calculations) ----------------------------------------------
+    def isentropic_exponent(self, p: ArrayLike, T: ArrayLike) -> FloatArray:
+        """Isentropic exponent kappa = -(v/p)(dp/dv)_s at p [Pa] and T [K].
+
+        Real gas from AGA8-DC92 DETAIL when the composition is known (whatever ``eos`` says), else the
+        constant ``self.kappa``.
+        """
+        if self.composition is None:
+            return np.broadcast_to(np.asarray(self.kappa, dtype=float), np.broadcast(p, T).shape).copy()
+        return self._detail_properties(p, T).kappa
+
+    def cp_mass(self, p: ArrayLike, T: ArrayLike) -> FloatArray:
+        """Isobaric specific heat capacity, J/(kg K) at p [Pa] and T [K].
+
+        Real gas from AGA8-DC92 DETAIL when the composition is known, else the ideal gas of constant kappa:
+        cp = kappa / (kappa - 1) R_specific.
+        """
+        if self.composition is None:
+            cp = self.kappa / (self.kappa - 1.0) * self.R_specific
+            return np.broadcast_to(np.asarray(cp, dtype=float), np.broadcast(p, T).shape).copy()
+        return self._detail_properties(p, T).cp / self.molar_mass
+
+    def _detail_properties(self, p: ArrayLike, T: ArrayLike) -> DetailProperties:
+        from gasgrid.gas import aga8
+        from gasgrid.gas.reference import detail_mixture
+
+        assert self.composition is not None
+        return aga8.properties_tp(detail_mixture(self.composition), T, p)
+
     # --- constructors ------------------------------------------------------------------------------
+    @classmethod
+    def from_composition(
+        cls,
+        mole_fractions: Mapping[str, float],
+        *,
+        eos: EOS | str = EOS.AGA8,
+        viscosity: float = 1.1e-5,
+        name: str = "natural gas",
+        normalise: bool = False,
+    ) -> Gas:
+        """Build a gas from mole fractions, e.g. ``{"methane": 0.9, "C2H6": 0.05, "N2": 0.05}``.
+
+        Component names are case-insensitive formulas or names (see :mod:`gasgrid.gas.components`). The
+        fractions must sum to 1 within 1e-6 unless ``normalise=True``. Derived (SI): molar mass [kg/mol]
+        (AGA8 component masses), pseudo-critical pc [Pa] and Tc [K] by Kay's rule, gross calorific value per
+        mass [J/kg] (ISO 6976:2016 molar values at 25 °C), ideal-gas isentropic exponent at 15 °C (AGA8
+        ideal-gas part).
+        """
+        from gasgrid.gas import aga8
+        from gasgrid.gas.components import (
+            MOLAR_MASS,
+            P_CRIT,
+            T_CRIT,
+            molar_heating_values,
+            parse_composition,
+            to_vector,
+        )
+
+        composition = parse_composition(mole_fractions, normalise=normalise)
+        x = to_vector(composition)
+        M = float(x @ MOLAR_MASS)
+        cp0 = float(aga8.ideal_cp(aga8.DetailMixture.from_fractions(x), 288.15))
+        kappa = cp0 / (cp0 - aga8.R_DETAIL)
+        return cls(
+            molar_mass=M,
+            pc=float(x @ P_CRIT),
+            Tc=float(x @ T_CRIT),
+            eos=EOS.parse(eos) if isinstance(eos, str) else eos,
+            viscosity=viscosity,
+            kappa=kappa,
+            hhv_mass=float(x @ molar_heating_values("gross", 25)) / M,
+            composition=composition,
+            name=name,
+        )
+
     @classmethod
     def from_properties(
         cls,

@@ -10,7 +10,8 @@ formats or added by the user) are written from their table rows, sources with th
 Nominations use ``net.meta["gaslib_scenario"]`` the same way. Files ending in ``.gz`` are gzip-compressed.
 Writing is atomic.
 
-Not representable in GasLib (listed by :func:`unrepresentable`): valve positions, control-valve and
+Not representable in GasLib (listed by :func:`unrepresentable`): check valves (written as open valves),
+valve positions, control-valve and
 compressor modes and set points (GasLib's reader options decide them), ``in_service = False``, fixed friction
 factors and pipe efficiencies, pipe temperatures, demand priorities and groups, supply pressure set points
 (the reader's slack rule decides them) and supplies not at an entry node.
@@ -38,7 +39,8 @@ GAS_NS = "http://gaslib.zib.de/Gas"
 FW_NS = "http://gaslib.zib.de/Framework"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 TAG_OF = {"pipe": "pipe", "short_pipe": "shortPipe", "valve": "valve", "control_valve": "controlValve",
-          "compressor": "compressorStation", "resistor": "resistor"}
+          "compressor": "compressorStation", "resistor": "resistor",
+          "check_valve": "valve"}  # GasLib has no check valve: written as an (open) valve, listed as a loss
 ATTRIBUTION = (" Derived from GasLib (gaslib.zib.de), (C) 2013 FAU Erlangen-Nuremberg, HU Berlin, LU Hannover, "
                "TU Darmstadt, University Duisburg-Essen, WIAS Berlin, Zuse Institute Berlin; licensed CC BY 3.0. "
                "Written by gasgrid from its tables (values edited in gasgrid replace the original ones). ")
@@ -129,6 +131,8 @@ def unrepresentable(net: Network) -> list[str]:
     for kind, mask, what in checks:
         if mask.any():
             out.append(f"{what}: {int(mask.sum())} {kind}(s), e.g. {t[kind].index[mask.to_numpy()][0]!r}")
+    if "check_valve" in t and len(t["check_valve"]):
+        out.append(f"check valves: {len(t['check_valve'])}, written as open valves")
     for kind in (*ARC_KINDS, "supply", "demand"):
         off = ~t[kind]["in_service"]
         if off.any():
@@ -174,6 +178,8 @@ def _net_document(net: Network) -> ET.Element:
             _gas_children(el, net)
     arcs_el = ET.SubElement(root, f"{{{FW_NS}}}connections")
     for kind in ARC_KINDS:
+        if kind not in TAG_OF and len(net.table(kind)):
+            raise InputError(f"GasLib has no element for {kind} arcs", kind=kind, element=net.table(kind).index[0])
         for aid, row in net.table(kind).iterrows():
             kept = kept_arcs.get(aid)
             tag = kept["tag"] if kept else TAG_OF[kind]

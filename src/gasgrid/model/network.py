@@ -79,6 +79,7 @@ class Network:
     resistors = property(lambda self: self.table("resistor"))
     control_valves = property(lambda self: self.table("control_valve"))
     compressors = property(lambda self: self.table("compressor"))
+    check_valves = property(lambda self: self.table("check_valve"))
     supplies = property(lambda self: self.table("supply"))
     demands = property(lambda self: self.table("demand"))
 
@@ -113,6 +114,9 @@ class Network:
 
     def add_compressor(self, id: str, from_node: str, to_node: str, **values: Any) -> str:
         return self.add("compressor", id, from_node=from_node, to_node=to_node, **values)
+
+    def add_check_valve(self, id: str, from_node: str, to_node: str, **values: Any) -> str:
+        return self.add("check_valve", id, from_node=from_node, to_node=to_node, **values)
 
     def add_supply(self, id: str, node: str, **values: Any) -> str:
         return self.add("supply", id, node=node, **values)

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from gasgrid.model.compiled import CompiledNetwork
 from gasgrid.physics.friction import darcy_friction
-from gasgrid.physics.pipe import pipe_residual
+from gasgrid.physics.pipe import PI_FLOOR, pipe_residual
 from gasgrid.physics.resistor import resistor_residual
 from gasgrid.steady.system import Behaviour, SteadySystem, coo_order_values
 
@@ -29,6 +29,7 @@ class ArcSetPoints:
     pi_set: F64  # Pa^2 for SET_TO / SET_FROM
     ratio2: F64  # ratio^2 for RATIO
     q_set: F64  # kg/s for FLOW
+    power_set: F64  # W (shaft) for POWER
 
 
 class Assembler:
@@ -62,6 +63,13 @@ class Assembler:
         self.pi_set = sets.pi_set[eq]
         self.ratio2 = sets.ratio2[eq]
         self.q_set = sets.q_set[eq]
+        self.power_set = sets.power_set[eq]
+        # stations on power control: index into the compressor block
+        cs_of_arc = np.full(net.n_arcs, -1, dtype=np.int64)
+        cs_of_arc[net.compressor.arc] = np.arange(len(net.compressor))
+        self.pw_rows = self.rows[Behaviour.POWER]
+        self.pw_cs = cs_of_arc[eq[self.pw_rows]]
+        self.p_s = float(max(np.nanmax(self.power_set[self.pw_rows], initial=0.0), 1e6))
 
     # --- unknowns <-> physical ---------------------------------------------------------------------
     def group_pi(self, x: F64) -> F64:
@@ -127,6 +135,21 @@ class Assembler:
         Fa[r] = q[r] - self.q_set[r]
         d_q[r] = 1.0
         row_scale[r] = 1.0 / self.q_s
+        r = self.pw_rows
+        if len(r):
+            from gasgrid.physics.compressor import station_power
+
+            C, k = net.compressor, self.pw_cs
+            st = station_power(
+                q[r], np.sqrt(np.maximum(pf[r], PI_FLOOR)), np.sqrt(np.maximum(pt[r], PI_FLOOR)),
+                T_suction=C.suction_temperature[k], efficiency=C.efficiency[k], polytropic=C.polytropic[k],
+                electric=C.electric[k], driver_efficiency=C.driver_efficiency[k], gas=net.gas,
+            )
+            Fa[r] = st.power_shaft - self.power_set[r]
+            d_q[r] = st.dP_dq
+            d_from[r] = st.dP_dpi_from
+            d_to[r] = st.dP_dpi_to
+            row_scale[r] = 1.0 / self.p_s
 
         # balances of free groups: inflow - outflow - withdrawal
         bal = -self.w_group.copy()

@@ -7,6 +7,7 @@ sparse system -> post-processing into a :class:`SteadyResult` (tables, violation
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -49,7 +50,7 @@ def solve_steady(
     t0 = time.perf_counter()
     net = network if isinstance(network, CompiledNetwork) else network.compile()
     t_compile = time.perf_counter() - t0
-    if opts.controllers and len(net.compressor) + len(net.control_valve):
+    if opts.controllers and (len(net.compressor) + len(net.control_valve) or _has_check_valves(net)):
         from gasgrid.steady.control import solve_with_controllers
 
         result = solve_with_controllers(net, opts, initial)
@@ -59,6 +60,12 @@ def solve_steady(
     return result
 
 
+def _has_check_valves(net: CompiledNetwork) -> bool:
+    from gasgrid.components import ARC_KINDS
+
+    return bool(np.any(net.arc_kind == ARC_KINDS.index("check_valve")))
+
+
 def solve_fixed_modes(
     net: CompiledNetwork,
     opts: SteadyOptions,
@@ -66,13 +73,27 @@ def solve_fixed_modes(
     *,
     behaviour: I64 | None = None,
     sets: ArcSetPoints | None = None,
+    extra_withdrawal: F64 | None = None,
 ) -> SteadyResult:
-    """One Newton solve with every arc's behaviour and set point fixed."""
+    """One Newton solve with every arc's behaviour and set point fixed.
+
+    ``extra_withdrawal`` [kg/s per node] is added to the demands (fuel gas of compressor stations)."""
     t0 = time.perf_counter()
     b = arc_behaviour(net) if behaviour is None else behaviour
-    sys = _system_for(net, b)
     sets = arc_set_points(net) if sets is None else sets
+    power = b == Behaviour.POWER
+    if power.any() and initial is None:
+        # the power equation has no flow derivative at ratio 1: start from a state with some compression
+        b0 = np.where(power, Behaviour.RATIO, b)
+        ratio2 = np.where(power, 1.2**2, sets.ratio2)
+        pre = solve_fixed_modes(net, opts, None, behaviour=b0, sets=replace(sets, ratio2=ratio2),
+                                extra_withdrawal=extra_withdrawal)
+        if pre.has_state:
+            initial = pre
+    sys = _system_for(net, b)
     withdrawal = node_withdrawal(net)
+    if extra_withdrawal is not None:
+        withdrawal = withdrawal + extra_withdrawal
     asm = Assembler(net, sys, sets, withdrawal)
     t1 = time.perf_counter()
     x0 = _initial_state(asm, opts, initial)
@@ -115,7 +136,9 @@ def arc_set_points(net: CompiledNetwork) -> ArcSetPoints:
     pi_set[cs.arc[is_pressure]] = cs.p_set[is_pressure] ** 2
     ratio2[cs.arc] = cs.ratio**2
     q_set[cs.arc] = cs.flow_set
-    return ArcSetPoints(pi_set=pi_set, ratio2=ratio2, q_set=q_set)
+    power_set = np.full(n, np.nan)
+    power_set[cs.arc] = cs.power_set
+    return ArcSetPoints(pi_set=pi_set, ratio2=ratio2, q_set=q_set, power_set=power_set)
 
 
 def _system_for(net: CompiledNetwork, b: I64) -> SteadySystem:

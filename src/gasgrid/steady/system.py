@@ -64,7 +64,7 @@ def arc_behaviour(net: CompiledNetwork, cs_modes: I64 | None = None, cv_modes: I
     b[net.compressor.arc] = np.array([_CS_BEHAVIOUR[CS_MODES[m]] for m in cs], dtype=np.int64)
     cv = net.control_valve.mode if cv_modes is None else cv_modes
     b[net.control_valve.arc] = np.array([_CV_BEHAVIOUR[CV_MODES[m]] for m in cv], dtype=np.int64)
-    b[~net.valve_open] = Behaviour.REMOVED
+    b[~net.valve_open] = Behaviour.REMOVED  # check valves start open (ZERO); the controller closes them
     b[~net.arc_active] = Behaviour.REMOVED
     return b
 

@@ -1,1 +1,50 @@
-"""gasgrid.transient"""
+"""Transient simulation: isothermal Euler equations on every pipe, all component kinds coupled as in steady state.
+
+Pipeline: compiled network -> :mod:`grid` (cells, unknown layout, sparsity pattern) -> :mod:`system`
+(residual and Jacobian kernels) -> :mod:`schemes` (time-integration strategies) + :mod:`newton` -> :mod:`simulate`
+(the entry point) -> :mod:`output` (xarray Dataset, line pack, survival time).
+"""
+
+from gasgrid.transient.bc import (
+    BoundaryConditions,
+    CompressorControl,
+    DemandStep,
+    Event,
+    StationTrip,
+    SupplyCut,
+    TimeSeries,
+    ValveClose,
+    ValveOpen,
+    bc_from_dict,
+    load_events,
+)
+from gasgrid.transient.initial import InitialState
+from gasgrid.transient.newton import NewtonOptions
+from gasgrid.transient.output import TransientResult, TransientStatus, survival_time
+from gasgrid.transient.schemes import BDF2, ExplicitStaggered, ImplicitEuler, Theta
+from gasgrid.transient.simulate import TransientOptions, simulate
+
+__all__ = [
+    "BDF2",
+    "BoundaryConditions",
+    "CompressorControl",
+    "DemandStep",
+    "Event",
+    "ExplicitStaggered",
+    "ImplicitEuler",
+    "InitialState",
+    "NewtonOptions",
+    "StationTrip",
+    "SupplyCut",
+    "Theta",
+    "TimeSeries",
+    "TransientOptions",
+    "TransientResult",
+    "TransientStatus",
+    "ValveClose",
+    "ValveOpen",
+    "bc_from_dict",
+    "load_events",
+    "simulate",
+    "survival_time",
+]
