@@ -34,7 +34,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(highlight=False)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, highlight=False)
 
 
@@ -212,6 +212,138 @@ def solve(
     elif out is not None:
         console.print(f"[yellow]no physical state: nothing written to {out}/ (existing output left untouched)[/]")
     raise typer.Exit(_exit_code(result.status))
+
+
+@app.command()
+def run(
+    case: Annotated[str, typer.Option("--case", help="bundled case (see `gasgrid cases`)")] = "east-route",
+    throughput: Annotated[float | None, typer.Option("--throughput", help="export throughput, bcm/yr at 20 °C")] = None,
+    demand_scale: Annotated[float, typer.Option("--demand-scale", help="scale every offtake")] = 1.0,
+    station_out: Annotated[list[str] | None, typer.Option("--station-out", help="station out of service (id or "
+                                                          "name), repeatable")] = None,
+    out: Annotated[Path, typer.Option(help="report folder (replaced as a whole when the run completes)")] = Path(
+        "gasgrid-report"),
+) -> None:
+    """Run a bundled case (default: the East Route design day at 38 bcm/yr), print an engineer's summary and
+    write report.html, CSV/Parquet results and GeoJSON to the report folder.
+
+    Exit status: 0 within all limits; 3 limit violations; 4 infeasible; 5 not converged; 6 input error.
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    from gasgrid.cases import load_case
+    from gasgrid.steady import solve_steady
+
+    timings["imports"] = time.perf_counter() - t0
+    try:
+        t = time.perf_counter()
+        kw: dict[str, Any] = {}
+        if case.startswith("east-route"):
+            kw = {"demand_scale": demand_scale, "stations_out": tuple(station_out or ())}
+            if throughput is not None:
+                kw["throughput_bcm"] = throughput
+        elif throughput is not None or station_out:
+            raise typer.BadParameter("--throughput and --station-out apply to the East Route cases")
+        else:
+            kw = {"scale": demand_scale}
+        net = load_case(case, **kw)
+        timings["load"] = time.perf_counter() - t
+        t = time.perf_counter()
+        result = solve_steady(net)
+        timings["solve"] = time.perf_counter() - t
+    except GasgridError as exc:
+        raise _fail(exc) from None
+    t = time.perf_counter()
+    _print_run_summary(result, net)
+    written = _write_run_outputs(result, net, out, case)
+    timings["report"] = time.perf_counter() - t
+    console.print(f"wrote {', '.join(written)} in {out}/")
+    console.print("time: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
+    raise typer.Exit(_exit_code(result.status))
+
+
+def _print_run_summary(result: Any, net: Any) -> None:
+    from gasgrid.report.tables import delivered_by_group, headline, is_plant_group, station_table
+
+    h = headline(result, net)
+    colour = {"good": "green", "warn": "yellow", "bad": "red"}.get(h.tone, "white")
+    console.rule(f"[bold]{net.name}[/]")
+    console.print(f"[bold {colour}]VERDICT: {h.verdict}[/]")
+    console.print(result.message)
+    d = delivered_by_group(result, net)
+    if len(d):
+        t = Table(title=f"deliveries by province (bcm/yr at {h.reference})", title_justify="left")
+        for col in ("province", "nominated", "delivered", "%"):
+            t.add_column(col, justify="right" if col != "province" else "left")
+        for grp, row in d.iterrows():
+            if is_plant_group(str(grp)):
+                continue
+            t.add_row(str(grp), f"{row['nominated_bcm_per_year']:.2f}", f"{row['delivered_bcm_per_year']:.2f}",
+                      f"{row['delivered_pct']:.0f}")
+        t.add_row("[bold]total", f"[bold]{h.nominated_bcm:.2f}", f"[bold]{h.delivered_bcm:.2f}", "")
+        console.print(t)
+    st = station_table(result, net)
+    if len(st):
+        t = Table(title="compressor stations", title_justify="left")
+        for col in ("station", "mode", "limit", "suction bar", "discharge bar", "ratio", "power MW", "max MW",
+                    "fuel mcm/d"):
+            t.add_column(col, justify="left" if col in ("station", "mode", "limit") else "right")
+        for _, row in st.iterrows():
+            t.add_row(str(row["station"]), str(row["active_mode"]), str(row["binding_limit"]),
+                      f"{row['p_suction_bar']:.1f}", f"{row['p_discharge_bar']:.1f}", f"{row['ratio']:.3f}",
+                      f"{row['power_shaft_MW']:.1f}", f"{row['power_max_MW']:.0f}", f"{row['fuel_mcm_d']:.3f}")
+        console.print(t)
+    console.print(f"lowest pressure margin: {h.lowest_margin_bar:.2f} bar above minimum at {h.lowest_margin_node}; "
+                  f"smallest MAOP margin: {h.maop_margin_bar:.2f} bar at {h.maop_margin_node}")
+    console.print(f"line pack: {h.linepack_mcm:.0f} mcm ({h.reference}); shaft power {h.power_MW:.0f} MW; "
+                  f"fuel gas {h.fuel_mcm_d:.2f} mcm/d; mass-balance error {h.mass_balance_error:.1e}")
+    if len(result.violations):
+        print_summary_violations(result)
+
+
+def print_summary_violations(result: Any) -> None:
+    v = Table(title="limit violations (worst first)", title_justify="left")
+    for col in ("kind", "element", "quantity", "value", "bound", "margin", "unit"):
+        v.add_column(col)
+    for _, row in result.violations.head(10).iterrows():
+        v.add_row(row["kind"], row["element"], row["quantity"], f"{row['value']:.4g}", f"{row['bound']:.4g}",
+                  f"{row['margin']:.4g}", row["unit"])
+    console.print(v)
+
+
+def _write_run_outputs(result: Any, net: Any, out: Path, case: str) -> list[str]:
+    """Everything goes to a temporary sibling folder first; the old report is replaced only at the end."""
+    import json
+
+    from gasgrid.io.atomic import atomic_dir
+    from gasgrid.io.results import TABLES
+
+    written = []
+    with atomic_dir(out) as tmp:
+        try:
+            from gasgrid.report import build_report
+
+            build_report(result, net, tmp / "report.html", title=f"gasgrid — {case}")
+            written.append("report.html")
+        except ImportError as exc:  # plotly missing: the rest is still useful
+            err.print(f"[yellow]report.html not written: {exc}[/]")
+        if result.has_state:
+            for name in TABLES:
+                frame = getattr(result, name)
+                if frame is None or frame.empty:
+                    continue
+                frame.to_csv(tmp / f"{name}.csv")
+                frame.to_parquet(tmp / f"{name}.parquet")
+            written.append("results (CSV, Parquet)")
+            if net.crs:
+                from gasgrid.io.geojson import write_geojson
+
+                write_geojson(net, tmp / "network.geojson", results=result)
+                written.append("network.geojson")
+        summary = {**result.summary(), "message": result.message}
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+        written.append("summary.json")
+    return written
 
 
 @app.command()
