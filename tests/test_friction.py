@@ -111,8 +111,12 @@ def test_finite_at_zero_flow_with_zero_derivative(k: float) -> None:
                                 temperature=np.full(laws.size, 280.0), efficiency=0.9)
     assert np.all(np.isfinite(lam)) and np.all(lam >= 0.0)
     assert_allclose(d, 0.0, atol=0.0)
-    # below the floor the solver's laminar 64/Re dominates every law (E = 0.9 included)
-    assert np.all(lam / 0.9**2 < 64.0 / RE_FLOOR)
+    # below the floor the solver's laminar 64/Re dominates every law (E = 0.9 included), except Nikuradse,
+    # which carries the laminar term itself (STANET's definition)
+    others = laws != NIKURADSE
+    assert np.all(lam[others] / 0.9**2 < 64.0 / RE_FLOOR)
+    assert_allclose(lam[~others], 64.0 / RE_FLOOR + (2.0 * np.log10(3.71 / max(k / 0.5, 1e-300))) ** -2
+                    if k > 0 else 64.0 / RE_FLOOR, rtol=1e-12)
 
 
 def test_below_floor_laws_are_frozen_at_the_floor_value() -> None:
@@ -154,11 +158,13 @@ def test_fixed_law_returns_lambda_fixed() -> None:
 
 
 def test_nikuradse_is_colebrook_at_infinite_reynolds() -> None:
+    # Nikuradse = fully rough law + 64/Re (the STANET/pandapipes definition; validation.md S5)
     D, k = 0.5, np.array([1e-6, 1e-5, 1e-4, 1e-3])
-    rough, _ = darcy_friction(np.full(4, NIKURADSE), 1.0, D, k, MU, np.nan, relative_density=G)
-    cb, _ = darcy_friction(np.full(4, COLEBROOK), _q_for_re(1e14, D), D, k, MU, np.nan, relative_density=G)
+    q = _q_for_re(1e14, D)
+    rough, _ = darcy_friction(np.full(4, NIKURADSE), q, D, k, MU, np.nan, relative_density=G)
+    cb, _ = darcy_friction(np.full(4, COLEBROOK), q, D, k, MU, np.nan, relative_density=G)
     assert_allclose(rough, cb, rtol=1e-6)
-    assert_allclose(rough, (2.0 * np.log10(3.71 * D / k)) ** -2, rtol=1e-14)
+    assert_allclose(rough, (2.0 * np.log10(3.71 * D / k)) ** -2 + 64.0 / 1e14, rtol=1e-12)
 
 
 @pytest.mark.parametrize(("law", "rtol"), [(HOFER, 0.015), (SWAMEE_JAIN, 0.015)])

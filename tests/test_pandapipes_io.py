@@ -68,18 +68,7 @@ def test_export_back_to_pandapipes_reproduces_stanet(rel: str) -> None:
 #    max(64/Re, 1/(2 log10(3.71 D/k))^2): λ 0.08 % lower, 0.0123 bar at the outlet.
 #  - pipe_2_N/_PC: a 20 mm pipe with ζ = 2000 at 0.0047 kg/s; the resistor kernel regularises q|q| with
 #    Q_REG = 1e-3 kg/s, i.e. +2.3 % on the drag term here (0.012/0.022 bar).
-KNOWN = {
-    "one_pipe/pipe_1_N.json": "Nikuradse definition differs from pandapipes/STANET (64/Re added, 1.14)",
-    "one_pipe/pipe_2_N.json": "resistor q|q| regularisation Q_REG=1e-3 kg/s at q=0.0047 kg/s (+2.3 %)",
-    "one_pipe/pipe_2_PC.json": "resistor q|q| regularisation Q_REG=1e-3 kg/s at q=0.0047 kg/s (+2.3 %)",
-}
-
-
-@pytest.mark.parametrize(
-    "rel",
-    [pytest.param(r, marks=pytest.mark.xfail(reason=KNOWN[r], strict=False)) if r in KNOWN else r
-     for r in sorted(set(FILES) - WITH_PUMPS)],
-)
+@pytest.mark.parametrize("rel", sorted(set(FILES) - WITH_PUMPS))
 def test_gasgrid_matches_stanet_pressures(rel: str) -> None:
     steady = pytest.importorskip("gasgrid.steady")
     ppnet, net = _load(rel)

@@ -9,6 +9,7 @@ from gasgrid.errors import (
 )
 from gasgrid.gas import EOS, Gas
 from gasgrid.model.network import Network
+from gasgrid.io.native import load_network as load  # noqa: E402  (after Network: avoids a circular import)
 from gasgrid.units import Reference
 
 __version__ = "0.1.0"
@@ -24,4 +25,5 @@ __all__ = [
     "Reference",
     "TopologyError",
     "__version__",
+    "load",
 ]

@@ -7,6 +7,7 @@ and produces the immutable SI arrays (:class:`gasgrid.model.compiled.CompiledNet
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -179,6 +180,12 @@ class Network:
             loop = t.index[t["from_node"] == t["to_node"]]
             if len(loop):
                 raise InputError("from_node equals to_node", kind=kind, element=loop[0], field="to_node")
+
+    def save(self, path: str | Path) -> Path:
+        """Write the network in gasgrid's native format (a folder of CSV tables + network.json), atomically."""
+        from gasgrid.io.native import save_network
+
+        return save_network(self, path)
 
     def compile(self) -> CompiledNetwork:
         """Validate and convert to the immutable SI array form the solvers use."""

@@ -266,7 +266,11 @@ def darcy_friction(
         if code == FIXED:
             lam[sel] = lam_fixed[sel]
         elif code == NIKURADSE:
-            lam[sel] = _nikuradse(rel[sel])
+            # STANET and pandapipes define "Nikuradse" as the fully rough law plus the laminar term 64/Re;
+            # matching them is what makes their published results reproducible
+            lam_lam = 64.0 / re[sel]
+            lam[sel] = _nikuradse(rel[sel]) + lam_lam
+            dlam[sel] = np.where(frozen[sel], 0.0, -lam_lam / lam[sel])
         elif code == WEYMOUTH:
             eq = CLASSIC_EQUATIONS[WEYMOUTH]
             lam[sel] = classic_lambda(

@@ -32,10 +32,12 @@ def resistor_residual(
     gas: Gas,
     picard_q: F64 | None = None,
     q_reg: float = Q_REG,
+    q_reg_drag: float = Q_REG,
 ) -> PipeKernelOutput:
     """Residual [Pa^2] and derivatives of resistors (drag where ``drag`` is finite, else fixed drop).
 
-    ``q_reg`` [kg/s] smooths the sign of the fixed drop through zero flow."""
+    ``q_reg`` [kg/s] smooths the sign of the fixed drop through zero flow; ``q_reg_drag`` [kg/s] keeps the
+    drag law's derivative non-zero at zero flow (q|q| -> q sqrt(q^2 + q_reg_drag^2))."""
     p_i = np.sqrt(np.maximum(pi_from, PI_FLOOR))
     p_j = np.sqrt(np.maximum(pi_to, PI_FLOOR))
     pm = 0.5 * (p_i + p_j)
@@ -44,12 +46,12 @@ def resistor_residual(
     area = np.pi * np.where(is_drag, diameter, 1.0) ** 2 / 4.0
     k = np.where(is_drag, drag, 0.0) * c2 / area**2
     if picard_q is None:
-        root = np.sqrt(q * q + Q_REG * Q_REG)
+        root = np.sqrt(q * q + q_reg_drag * q_reg_drag)
         h = q * root
         dh = root + q * q / root
     else:
-        h = q * np.maximum(picard_q, Q_REG)
-        dh = np.maximum(picard_q, Q_REG)
+        h = q * np.maximum(picard_q, q_reg_drag)
+        dh = np.maximum(picard_q, q_reg_drag)
     dpf = np.where(is_drag, 0.0, dp_fixed)
     rq = np.sqrt(q * q + q_reg * q_reg)
     th = q / rq

@@ -118,7 +118,7 @@ class Assembler:
             out = resistor_residual(
                 pf[r], pt[r], q[r], drag=R.drag[s], diameter=R.diameter[s], dp_fixed=R.dp_fixed[s],
                 temperature=net.temperature, gas=net.gas, picard_q=None if picard_q is None else picard_q[r],
-                q_reg=1e-3 * self.q_s,
+                q_reg=1e-3 * self.q_s, q_reg_drag=1e-6 * self.q_s,
             )
             Fa[r], d_from[r], d_to[r], d_q[r] = out.F, out.dF_dpi_from, out.dF_dpi_to, out.dF_dq
         r = self.rows[Behaviour.SET_TO]

@@ -81,7 +81,7 @@ class Grid:
     atom_var: I64
     atom_volume: F64  # m^3
     atom_T: F64  # K
-    atom_pipe: I64
+    atom_pipe: I64  # the pipe holding the atom's gas, or n_pipes for a pipe-less node's own volume
     # --- non-pipe arcs ----------------------------------------------------------------------------
     other_arcs: I64  # arc indices of the non-pipe arcs, in unknown order
     # --- pressure supplies -------------------------------------------------------------------------
@@ -131,8 +131,15 @@ class Grid:
         return np.arange(self.n_cells[pipe] + 1) * self.h[pipe]
 
 
-def build_grid(net: CompiledNetwork, dx: float) -> Grid:
-    """Discretise every pipe of ``net`` into cells of at most ``dx`` metres and lay out the unknowns."""
+def build_grid(net: CompiledNetwork, dx: float, *, node_volume: float = 1.0) -> Grid:
+    """Discretise every pipe of ``net`` into cells of at most ``dx`` metres and lay out the unknowns.
+
+    ``node_volume`` [m^3] is the gas volume given to nodes that no pipe reaches (station pipework between a
+    compressor and a valve, say): it keeps their pressure defined when every arc around them closes. Its gas
+    counts in the total line pack, not in any pipe's.
+    """
+    if not (math.isfinite(node_volume) and node_volume >= 0.0):
+        raise InputError(f"must be a non-negative volume in m^3, got {node_volume!r}", field="node_volume_m3")
     if not (math.isfinite(dx) and dx > 0.0):
         raise InputError(f"cell length must be a positive number of metres, got {dx!r}", field="dx")
     pb = net.pipe
@@ -173,6 +180,13 @@ def build_grid(net: CompiledNetwork, dx: float) -> Grid:
     vol = area[point_pipe] * h[point_pipe] * np.where(interior, 1.0, 0.5)
     # pipes out of service or inside closed sections still store gas: they stay in the model but carry
     # no flow (their momentum rows become q = 0) -- see system.py
+    atom_var, atom_T, atom_pipe = point_var.copy(), pb.temperature[point_pipe], point_pipe
+    bare = np.setdiff1d(np.arange(n_nodes, dtype=np.int64), point_var[~interior])
+    if node_volume > 0.0 and bare.size:
+        atom_var = np.concatenate([atom_var, bare])
+        vol = np.concatenate([vol, np.full(bare.size, float(node_volume))])
+        atom_T = np.concatenate([atom_T, np.full(bare.size, float(net.temperature))])
+        atom_pipe = np.concatenate([atom_pipe, np.full(bare.size, n_pipes, dtype=np.int64)])
     other = np.flatnonzero(net.arc_kind != 0) if net.n_arcs else np.zeros(0, np.int64)
     _check_arc_kinds(net)
     sb = net.supply
@@ -190,10 +204,10 @@ def build_grid(net: CompiledNetwork, dx: float) -> Grid:
         face_left=face_left,
         face_right=face_right,
         face_dz=face_dz,
-        atom_var=point_var.copy(),
+        atom_var=atom_var,
         atom_volume=vol,
-        atom_T=pb.temperature[point_pipe],
-        atom_pipe=point_pipe,
+        atom_T=atom_T,
+        atom_pipe=atom_pipe,
         other_arcs=other.astype(np.int64),
         psupply=psupply,
         n_nodes=n_nodes,

@@ -7,7 +7,7 @@ Contract: :class:`TransientResult` carries an :class:`xarray.Dataset` with one v
 * ``arc_flow_kg_s`` (time, arc): flow of every non-pipe arc; ``supply_kg_s`` (time, supply) injections;
   ``demand_kg_s`` (time, demand) withdrawals;
 * ``linepack_pipe_kg`` (time, pipe), ``linepack_kg`` (time) and ``linepack_m3`` (time, volume at the reference
-  condition named in its attributes);
+  condition named in its attributes); the total also holds the gas of pipe-less nodes (``node_volume_m3``);
 * ``cum_inflow_kg`` / ``cum_outflow_kg`` (time): boundary mass integrated with the scheme's own quadrature,
   so that ``linepack_kg - linepack_kg[0] - (cum_inflow_kg - cum_outflow_kg)`` is the mass-balance error.
 """

@@ -46,12 +46,15 @@ class TransientOptions:
             local power law lambda_ref (q / q_ref)^(d ln lambda / d ln q) while |ln(q / q_ref)| <= span on every
             turbulent face (re-evaluated otherwise, also within a step). The relative error in lambda is about
             span^2 / 2 times the curvature of ln lambda(ln q) (< 0.1 for Colebrook): 1e-3 gives < 1e-7.
+        node_volume_m3: gas volume of nodes no pipe reaches (station pipework); keeps them defined when all
+            their arcs close. 0 makes such nodes algebraic (a node isolated by closures is then singular).
     """
 
     inertia: bool = True
     newton: NewtonOptions = field(default_factory=NewtonOptions)
     reference: Reference = Reference.NORMAL
     friction_span: float = 1e-3
+    node_volume_m3: float = 1.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.newton, NewtonOptions):
@@ -83,7 +86,8 @@ def simulate(
     Args:
         net: the network (compiled here if needed).
         bc: time series and events (default: the network's own constant inputs).
-        scheme: time-integration strategy (:class:`ImplicitEuler`, :class:`BDF2`, :class:`Theta`).
+        scheme: time-integration strategy (:class:`ImplicitEuler`, :class:`BDF2`, :class:`Theta`,
+            :class:`ExplicitStaggered` -- the latter checked against its CFL bound before stepping).
         dt: time step, s. Steps also land on every save time and event time.
         t_end, t0: horizon, s.
         dx: target cell length of the pipe discretisation, m.
@@ -106,18 +110,18 @@ def simulate(
         raise InputError("options must be a TransientOptions", field="options")
     _check_times(t0, t_end, dt)
     validate_bc(bc, cnet, t0, t_end)
-    grid = build_grid(cnet, dx)
+    grid = build_grid(cnet, dx, node_volume=options.node_volume_m3)
     system = System(grid, inertia=options.inertia)
     sched = ControlSchedule(grid, bc)
     save_times = _save_times(saveat, t0, t_end, dt)
     times = _time_grid(t0, t_end, dt, np.concatenate([save_times, np.asarray(sched.event_times(), float)]))
     u0 = sched.at(t0)
+    explicit = getattr(scheme, "explicit", False)
+    if explicit and not options.inertia:
+        raise InputError("the explicit scheme needs inertia=True (the parabolic model is stiff)", field="scheme")
     x = _initial(system, u0, initial)
-    if getattr(scheme, "explicit", False):
-        if not options.inertia:
-            raise InputError("the explicit scheme needs inertia=True (the parabolic model is stiff)",
-                             field="scheme")
-        check_cfl(system, x, min(dt, float(np.max(np.diff(times)))), scheme.courant)  # type: ignore[attr-defined]
+    if explicit:  # the bound depends on the sound speed, hence on the initial pressures
+        check_cfl(system, x, float(np.max(np.diff(times))), scheme.courant)  # type: ignore[attr-defined]
     t_setup = time.perf_counter() - t_wall
     rec = _Recorder(system, save_times, options.reference)
     stepper = _Stepper(system, sched, scheme, options.newton, x, u0, t0, options.friction_span)
@@ -368,7 +372,8 @@ def check_cfl(system: System, x: F64, dt: float, courant: float) -> None:
     _, drho = system.density(x[g.atom_var], g.atom_T)
     c_pt = 1.0 / np.sqrt(np.asarray(drho, dtype=float))
     c_pipe = np.zeros(len(g.n_cells))
-    np.maximum.at(c_pipe, g.atom_pipe, c_pt)
+    in_pipe = g.atom_pipe < len(c_pipe)
+    np.maximum.at(c_pipe, g.atom_pipe[in_pipe], c_pt[in_pipe])
     bound = courant * g.h / c_pipe
     j = int(np.argmin(bound))
     if dt > bound[j] * (1.0 + 1e-12):
@@ -386,7 +391,8 @@ class _Recorder:
         self.system = system
         self.save_times = save_times
         self.reference = reference
-        self.rows: dict[str, list] = {k: [] for k in ("t", "p", "qin", "qout", "qa", "sup", "dem", "lp", "cin", "cout")}
+        self.rows: dict[str, list] = {k: [] for k in ("t", "p", "qin", "qout", "qa", "sup", "dem", "lp", "lp_total", "cin",
+                                                      "cout")}
 
     def maybe_save(self, t: float, x: F64, u: Controls, cin: float, cout: float) -> None:
         st = self.save_times
@@ -404,7 +410,9 @@ class _Recorder:
         sup[g.psupply] = x[g.off_psupply :]
         r["sup"].append(sup)
         r["dem"].append(u.demand_flow.copy())
-        r["lp"].append(np.bincount(g.atom_pipe, weights=self.system.masses(x), minlength=len(net.pipe)))
+        lp = np.bincount(g.atom_pipe, weights=self.system.masses(x), minlength=len(net.pipe) + 1)
+        r["lp"].append(lp[: len(net.pipe)])
+        r["lp_total"].append(float(lp.sum()))
         r["cin"].append(cin)
         r["cout"].append(cout)
 
@@ -416,7 +424,7 @@ class _Recorder:
         r = self.rows
         t = np.asarray(r["t"])
         lp = np.asarray(r["lp"]).reshape(len(t), len(net.pipe))
-        total = lp.sum(axis=1)
+        total = np.asarray(r["lp_total"])
         rho_ref = net.gas.reference_density(options.reference)
         pipe_ids = [str(a) for a in net.arc_ids[net.pipe.arc]]
         other_ids = [str(a) for a in net.arc_ids[g.other_arcs]]

@@ -10,7 +10,8 @@ in the CSC storage fixed by :class:`~gasgrid.transient.grid.Pattern`. Rows, in t
 * mass balance at every pressure point [kg/s]: storage ``sum V rho(p)``, flux = inflow - outflow;
 * momentum at every pipe face [Pa]: storage ``inertia h/A q``, flux
   ``-(p_r - p_l + h lambda q|q| / (2 D A^2 E^2 rho_face) + rho_face g dz)`` with
-  ``rho_face = (rho_l + rho_r) / 2`` -- this makes the discrete steady state exact for an ideal gas;
+  ``rho_face = (rho_l + rho_r) / 2`` -- this makes the discrete steady state exact for an ideal gas on level
+  pipes (second order in h otherwise); lambda comes from the pipe's law (see :meth:`System.friction`);
 * one algebraic row per non-pipe arc, chosen by its current mode (``ArcMode``) [Pa];
 * one algebraic row per pressure-controlled supply [Pa].
 
@@ -123,7 +124,7 @@ class System:
         from gasgrid.gas import EOS
 
         self._ideal = net.gas.eos is EOS.IDEAL
-        Ts = np.unique(pb.temperature) if len(pb) else np.zeros(0)
+        Ts = np.unique(np.concatenate([g.atom_T, self._face_T]))
         self._uniform_T = float(Ts[0]) if len(Ts) == 1 else None
         self._all_open = True
         oa = g.other_arcs
