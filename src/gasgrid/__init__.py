@@ -8,8 +8,8 @@ from gasgrid.errors import (
     TopologyError,
 )
 from gasgrid.gas import EOS, Gas
+from gasgrid.io.native import load_network as load
 from gasgrid.model.network import Network
-from gasgrid.io.native import load_network as load  # noqa: E402  (after Network: avoids a circular import)
 from gasgrid.units import Reference
 
 __version__ = "0.1.0"
