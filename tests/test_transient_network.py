@@ -99,6 +99,22 @@ def test_every_arc_kind_behaves_and_mass_is_conserved(mixed_run) -> None:
     assert rel <= 1e-9
 
 
+def test_station_power_is_reported(mixed_run) -> None:
+    from gasgrid.physics.compressor import station_power
+
+    ds = mixed_run.dataset
+    pw = ds["compressor_power_W"].sel(compressor="cs").to_pandas()
+    t = 1800.0
+    q = float(ds["arc_flow_kg_s"].sel(arc="cs", time=t))
+    ps, pd = (float(ds["p_Pa"].sel(node=n, time=t)) for n in ("a", "b"))
+    cb = mixed_network().compile().compressor
+    ref = station_power(np.array([q]), np.array([ps]), np.array([pd]), T_suction=np.array([288.15]),
+                        efficiency=cb.efficiency, polytropic=cb.polytropic, electric=cb.electric,
+                        driver_efficiency=cb.driver_efficiency, gas=mixed_network().gas).power_shaft[0]
+    assert pw[t] == pytest.approx(ref, rel=1e-12) and 1e6 < ref < 1e8
+    assert np.all(pw[pw.index > 3600.0] == 0.0)  # tripped
+
+
 def test_line_pack_is_the_sum_over_pipes_and_volume_uses_the_reference(mixed_run) -> None:
     ds = mixed_run.dataset
     net = mixed_network()

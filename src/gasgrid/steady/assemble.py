@@ -60,6 +60,18 @@ class Assembler:
         self.r_sel = np.flatnonzero(pos[R.arc] >= 0)
         self.r_row = pos[R.arc[self.r_sel]]
         self.rows = {beh: np.flatnonzero(b == beh) for beh in Behaviour}
+        tw = np.flatnonzero(sys.twin_of >= 0)
+        for field, vals in (("set point", sets.pi_set), ("ratio", sets.ratio2)):
+            a, p = vals[tw], vals[sys.twin_of[tw]]
+            bad = ~((a == p) | (np.isnan(a) & np.isnan(p)))
+            if bad.any():
+                from gasgrid.errors import TopologyError
+
+                k = tw[np.argmax(bad)]
+                raise TopologyError(
+                    f"{net.arc_ids[k]!r} and {net.arc_ids[sys.twin_of[k]]!r} run in parallel with different {field}s; "
+                    "parallel regulators or stations must share their set point (or give one another mode)"
+                )
         self.pi_set = sets.pi_set[eq]
         self.ratio2 = sets.ratio2[eq]
         self.q_set = sets.q_set[eq]

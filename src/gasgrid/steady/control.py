@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from gasgrid.components import ARC_KINDS
 from gasgrid.components.compressor import MODES as CS_MODES
 from gasgrid.components.control_valve import MODES as CV_MODES
+from gasgrid.errors import TopologyError
 from gasgrid.model.compiled import CompiledNetwork
 from gasgrid.physics.compressor import lower_heating_value, station_power
 from gasgrid.steady.assemble import ArcSetPoints
@@ -58,6 +59,8 @@ class _Loop:
     valves: list[_Valve]
     check_open: NDArray[np.bool_]
     fuel: F64 = field(default_factory=lambda: np.zeros(0))
+    ids_cs: tuple[str, ...] = ()
+    ids_cv: tuple[str, ...] = ()
 
 
 def solve_with_controllers(net: CompiledNetwork, opts: SteadyOptions, initial: SteadyResult | None) -> SteadyResult:
@@ -69,6 +72,8 @@ def solve_with_controllers(net: CompiledNetwork, opts: SteadyOptions, initial: S
         valves=[_Valve("regulating" if CV_MODES[m] == "set_point" else CV_MODES[m]) for m in cv.mode],
         check_open=np.ones(net.n_arcs, dtype=bool),
         fuel=np.zeros(len(cs)),
+        ids_cs=tuple(str(i) for i in net.arc_ids[cs.arc]),
+        ids_cv=tuple(str(i) for i in net.arc_ids[cv.arc]),
     )
     base_sets = arc_set_points(net)
     result: SteadyResult | None = None
@@ -82,7 +87,16 @@ def solve_with_controllers(net: CompiledNetwork, opts: SteadyOptions, initial: S
         b, sets = _behaviour_and_sets(net, used, base_sets)
         extra = np.zeros(net.n_nodes)
         np.add.at(extra, net.arc_from[cs.arc], used.fuel)
-        result = solve_fixed_modes(net, opts, prev, behaviour=b, sets=sets, extra_withdrawal=extra)
+        try:
+            result = solve_fixed_modes(net, opts, prev, behaviour=b, sets=sets, extra_withdrawal=extra)
+        except TopologyError:
+            if good is None:
+                raise
+            # the last switch cut off part of the network (e.g. a regulator closing against reverse flow
+            # isolates an entry): keep the previous modes for what changed and report the limits as violated
+            loop = _freeze_changes(good[0], used, notes)
+            result = good[1]
+            continue
         newton_total += result.iterations
         result.control_iterations = it
         if result.status is SteadyStatus.NOT_CONVERGED:
@@ -131,12 +145,13 @@ def _freeze_changes(before: _Loop, after: _Loop, notes: list[str]) -> _Loop:
     for k, (a, b) in enumerate(zip(before.stations, after.stations, strict=True)):
         if (a.mode, a.limit) != (b.mode, b.limit):
             out.stations[k].frozen = b.limit or b.mode
-            notes.append(f"station #{k} cannot hold its {b.limit or b.mode} limit in this network "
-                         "(no other path for the gas); the limit is reported as violated")
+            notes.append(f"station {out.ids_cs[k]!r} could not switch to {b.mode} ({b.limit or 'set point'}): "
+                         "the switch leaves the network without a solution; the breach is listed as a violation")
     for k, (a, b) in enumerate(zip(before.valves, after.valves, strict=True)):
         if a.state != b.state:
             out.valves[k].frozen = True
-            notes.append(f"regulator #{k} cannot switch to {b.state} here; reported as a violation")
+            notes.append(f"regulator {out.ids_cv[k]!r} could not switch to {b.state}: the switch leaves the network "
+                         "without a solution; the breach is listed as a violation")
     return out
 
 
@@ -317,6 +332,9 @@ def _limit_violations(net: CompiledNetwork, loop: _Loop, result: SteadyResult, o
                            "below minimum even without compression (station bypassed)"))
         if row["state"] != "active":
             continue
+        if row["ratio"] < 1.0 - TOL:
+            rows.append(_v("compressor", sid, "ratio", row["ratio"], 1.0, row["ratio"] - 1.0, "-",
+                           "discharge below suction: the station cannot lift and cannot be bypassed here"))
         checks = [
             ("ratio", row["ratio"], C.ratio_max[k], 1, "-", "above maximum ratio"),
             ("discharge pressure", row["p_discharge_bar"], C.p_discharge_max[k] / 1e5, 1, "bar", "above maximum"),
@@ -342,7 +360,7 @@ def _limit_violations(net: CompiledNetwork, loop: _Loop, result: SteadyResult, o
         new = pd.DataFrame(rows, columns=VIOLATION_COLUMNS)
         frame = pd.concat([result.violations, new], ignore_index=True) if len(result.violations) else new
         result.violations = frame.sort_values("margin", kind="stable").reset_index(drop=True)
-        if result.status is SteadyStatus.SOLVED:
+        if result.status in (SteadyStatus.SOLVED, SteadyStatus.VIOLATIONS):
             result.status = SteadyStatus.VIOLATIONS
             top = result.violations.iloc[0]
             result.message = (f"solved with {len(result.violations)} bound violation(s); worst: {top['kind']} "

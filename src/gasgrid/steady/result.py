@@ -118,6 +118,12 @@ def build_result(
     node_pi = g_pi[sys.group]
     q_arc = np.zeros(net.n_arcs)
     q_arc[sys.eq_arcs] = asm.flows(x)
+    tw = np.flatnonzero(sys.twin_of >= 0)
+    if len(tw):  # parallel twins share their primary's flow equally
+        share = np.bincount(sys.twin_of[tw], minlength=net.n_arcs) + 1.0
+        q_arc[tw] = q_arc[sys.twin_of[tw]] / share[sys.twin_of[tw]]
+        prim = np.unique(sys.twin_of[tw])
+        q_arc[prim] = q_arc[prim] / share[prim]
     q_zero, supply_flow = _recover_zero_flows(net, sys, q_arc, withdrawal)
     q_arc[sys.zero_arcs] = q_zero
     q_arc[sys.behaviour == Behaviour.REMOVED] = 0.0

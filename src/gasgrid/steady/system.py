@@ -93,6 +93,7 @@ class SteadySystem:
     # per eq arc: group of from/to, column of pi_from/pi_to (-1 if fixed), row of balance (-1 if fixed)
     g_from: I64
     g_to: I64
+    twin_of: I64  # per arc: the parallel arc solved in its place, or -1
     col_from: I64
     col_to: I64
     brow_from: I64
@@ -153,16 +154,33 @@ def build_system(net: CompiledNetwork, behaviour: I64 | None = None) -> SteadySy
         members = np.flatnonzero(comp[group] == bad[0])
         names = [str(net.node_ids[i]) for i in members[:5]]
         more = f" and {len(members) - 5} more" if len(members) > 5 else ""
-        raise TopologyError(
+        err = TopologyError(
             f"the part of the network with nodes {names}{more} has demand or supply but no pressure reference "
             "(an island): add a supply with mode='pressure' there, connect it, or take its demand out of service"
         )
+        err.floating_nodes = [str(net.node_ids[i]) for i in members]  # type: ignore[attr-defined]
+        raise err
     dead = ~has_ref[comp]
     live = ~dead[g_from]
     eq, g_from, g_to = eq[live], g_from[live], g_to[live]
+    # parallel regulators/stations with the same control (same groups, same behaviour) are solved as one; the
+    # flow is shared equally afterwards (set points must agree: checked by the assembler)
+    keyed = np.isin(b[eq], [Behaviour.SET_TO, Behaviour.SET_FROM, Behaviour.RATIO])
+    keys = np.stack([g_from, g_to, b[eq]], axis=1)
+    twin_of = np.full(net.n_arcs, -1, dtype=np.int64)
+    if keyed.sum() > 1:
+        _, first, inverse = np.unique(keys[keyed], axis=0, return_index=True, return_inverse=True)
+        arcs_k = eq[keyed]
+        primary = arcs_k[first[inverse.ravel()]]
+        twins = arcs_k != primary
+        twin_of[arcs_k[twins]] = primary[twins]
+        keep = twin_of[eq] < 0
+        eq, g_from, g_to = eq[keep], g_from[keep], g_to[keep]
     _check_set_points(net, b, eq, g_from, g_to, fixed_pi, ref_supply)
 
     free = np.isnan(fixed_pi) & ~dead
+    _check_floating(net, b, eq, g_from, g_to, free, group)
+    _check_set_point_cycles(net, b, eq, g_from, g_to)
     free_col = np.full(n_groups, -1, dtype=np.int64)
     free_col[free] = np.arange(int(free.sum()))
     n_free = int(free.sum())
@@ -199,7 +217,7 @@ def build_system(net: CompiledNetwork, behaviour: I64 | None = None) -> SteadySy
         behaviour=b, group=group, n_groups=n_groups, group_fixed_pi=fixed_pi, group_ref_supply=ref_supply,
         group_component=comp, dead_groups=dead, free_col=free_col, eq_arcs=eq, zero_arcs=zero,
         n_free=n_free, n=n, indptr=indptr, indices=urow.astype(np.int64), slot=slot.astype(np.int64),
-        nnz=len(uniq), g_from=g_from, g_to=g_to, col_from=col_from, col_to=col_to, brow_from=brow_from,
+        nnz=len(uniq), g_from=g_from, g_to=g_to, twin_of=twin_of, col_from=col_from, col_to=col_to, brow_from=brow_from,
         brow_to=brow_to,
     )
 
@@ -245,3 +263,85 @@ def _check_set_points(
                 "pressure loss): give one of them another control mode"
             )
         owner[g] = me
+
+
+_COUPLING = (Behaviour.PIPE, Behaviour.RESISTOR, Behaviour.RATIO, Behaviour.POWER)
+
+
+def _check_floating(
+    net: CompiledNetwork, b: I64, eq: I64, g_from: I64, g_to: I64, free: NDArray[np.bool_], group: I64
+) -> None:
+    """Regions joined by pipes, resistors and ratio/power-controlled stations whose pressure level nothing
+    fixes (no pressure supply, no regulator or station set point on their side) have an undetermined pressure,
+    e.g. fixed-flow entries that only feed stations on discharge control: say so instead of failing on a
+    singular matrix."""
+    n_groups = len(free)
+    beh = b[eq]
+    c = np.isin(beh, _COUPLING)
+    adj = sp.coo_matrix((np.ones(int(c.sum())), (g_from[c], g_to[c])), shape=(n_groups, n_groups))
+    n_reg, region = connected_components(adj, directed=False)
+    pinned = np.zeros(n_reg, dtype=bool)
+    pinned[region[~free]] = True  # pressure supplies (and dead groups, which have no equations)
+    pinned[region[g_to[beh == Behaviour.SET_TO]]] = True
+    pinned[region[g_from[beh == Behaviour.SET_FROM]]] = True
+    floating = np.flatnonzero(~pinned[region] & free)
+    if len(floating):
+        members = np.flatnonzero(np.isin(group, floating))
+        nodes = [str(net.node_ids[i]) for i in members]
+        err = TopologyError(
+            f"the pressure level of the region with nodes {nodes[:6]}{' ...' if len(nodes) > 6 else ''} is not "
+            "determined: no pressure supply or set point fixes it (e.g. fixed-flow entries that only feed stations "
+            "on discharge control or regulators). Give one entry a pressure (supply mode='pressure') or a "
+            "station a suction or ratio mode."
+        )
+        err.floating_nodes = nodes  # type: ignore[attr-defined]
+        raise err
+
+
+_SET_BEHAVIOURS = (Behaviour.SET_TO, Behaviour.SET_FROM, Behaviour.RATIO, Behaviour.FLOW)
+
+
+def _check_set_point_cycles(net: CompiledNetwork, b: I64, eq: I64, g_from: I64, g_to: I64) -> None:
+    """A loop made only of set-point arcs (no pipe or resistor in it) leaves its circulating flow undetermined."""
+    parent = {}
+
+    def find(x: int) -> int:
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    adjacency: dict[int, list[tuple[int, int]]] = {}
+    for a, gf, gt in zip(eq, g_from, g_to, strict=True):
+        if b[a] not in _SET_BEHAVIOURS:
+            continue
+        rf, rt = find(int(gf)), find(int(gt))
+        if rf == rt:
+            cycle = [int(a), *_path(adjacency, int(gf), int(gt))]
+            names = [str(net.arc_ids[k]) for k in cycle]
+            err = TopologyError(
+                f"the set-point elements {names} form a loop without pipes or resistors, so the flow around it is "
+                "undetermined: close one of them or give one another control mode"
+            )
+            err.elements = names  # type: ignore[attr-defined]
+            raise err
+        parent[rf] = rt
+        adjacency.setdefault(int(gf), []).append((int(gt), int(a)))
+        adjacency.setdefault(int(gt), []).append((int(gf), int(a)))
+
+
+def _path(adjacency: dict[int, list[tuple[int, int]]], start: int, goal: int) -> list[int]:
+    """Arcs on a path between two groups in a forest (depth-first)."""
+    stack = [(start, -1, [])]
+    seen = {start}
+    while stack:
+        node, _, arcs = stack.pop()
+        if node == goal:
+            return arcs
+        for nxt, arc in adjacency.get(node, []):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append((nxt, arc, [*arcs, arc]))
+    return []

@@ -207,6 +207,38 @@ def _schedule_of(
     return [(-math.inf, out[0][1]), *out[1:]]
 
 
+class _SeriesBank:
+    """Many time series evaluated at once (padded arrays instead of one np.interp call per series)."""
+
+    def __init__(self, items: list[tuple[int, TimeSeries]]) -> None:
+        self.idx = np.array([i for i, _ in items], dtype=np.int64)
+        n = len(items)
+        width = max((len(ts.t_s) for _, ts in items), default=1)
+        self.T = np.full((n, width), np.inf)
+        self.V = np.zeros((n, width))
+        self.last = np.array([len(ts.t_s) - 1 for _, ts in items], dtype=np.int64)
+        self.linear = np.array([ts.interp == "linear" for _, ts in items], dtype=bool)
+        for r, (_, ts) in enumerate(items):
+            m = len(ts.t_s)
+            self.T[r, :m] = ts.t_s
+            self.V[r, :m] = ts.value
+            self.V[r, m:] = ts.value[-1]
+        self.rows = np.arange(n)
+
+    def __call__(self, t: float) -> F64:
+        """Values at t: linear between points (or the previous point), held constant outside."""
+        k = np.sum(t >= self.T, axis=1) - 1
+        before = k < 0
+        k0 = np.clip(k, 0, self.last)
+        k1 = np.minimum(k0 + 1, self.last)
+        t0, t1 = self.T[self.rows, k0], self.T[self.rows, k1]
+        v0, v1 = self.V[self.rows, k0], self.V[self.rows, k1]
+        span = t1 - t0
+        w = np.where(self.linear & (span > 0), (t - t0) / np.where(span > 0, span, 1.0), 0.0)
+        out = v0 + np.clip(w, 0.0, 1.0) * (v1 - v0)
+        return np.where(before, self.V[:, 0], out)
+
+
 class ControlSchedule:
     """The :class:`Controls` of a grid at any time, from the network's own values plus boundary conditions."""
 
@@ -226,12 +258,16 @@ class ControlSchedule:
                         and not math.isfinite(cc.value):
                     raise InputError(f"mode {cc.mode!r} needs a set-point value", kind="compressor",
                                      element=str(net.arc_ids[a]))
+        self._bank_sp = _SeriesBank([(self._sup[str(k)], _series(v)) for k, v in bc.supply_pressure_Pa.items()])
+        self._bank_sf = _SeriesBank([(self._sup[str(k)], _series(v)) for k, v in bc.supply_flow_kg_s.items()])
+        self._bank_d = _SeriesBank([(self._dem[str(k)], _series(v)) for k, v in bc.demand_flow_kg_s.items()])
         bad = np.isnan(self._base_value) & np.isin(self._base_mode, [ArcMode.FLOW])
         for i in np.flatnonzero(bad):
             a = int(grid.other_arcs[i])
             if a not in self._comp:
-                raise InputError("mode 'flow'/'power' needs a compressor set-point series in the boundary "
-                                 "conditions for transients", kind="compressor", element=str(net.arc_ids[a]))
+                raise InputError("mode 'power' (or 'flow' without flow_set_kg_s) needs a CompressorControl in "
+                                 "the boundary conditions: power control is not available in transients yet",
+                                 kind="compressor", element=str(net.arc_ids[a]))
 
     def at(self, t: float) -> Controls:
         """Controls in force at time t [s] (events strictly before t have acted)."""
@@ -244,12 +280,9 @@ class ControlSchedule:
         mode = self._base_mode.copy()
         value = self._base_value.copy()
         pipe_open = np.array(net.arc_active[net.pipe.arc], dtype=bool)
-        for k, s in bc.supply_pressure_Pa.items():
-            supply_p[self._sup[str(k)]] = _series(s)(t)
-        for k, s in bc.supply_flow_kg_s.items():
-            supply_flow[self._sup[str(k)]] = _series(s)(t)
-        for k, s in bc.demand_flow_kg_s.items():
-            demand[self._dem[str(k)]] = _series(s)(t)
+        for target, bank in ((supply_p, self._bank_sp), (supply_flow, self._bank_sf), (demand, self._bank_d)):
+            if bank.idx.size:
+                target[bank.idx] = bank(t)
         for a, sched in self._comp.items():
             cc = sched[0][1]
             for ts, c in sched:
@@ -318,8 +351,10 @@ def _base_modes(net: CompiledNetwork, grid: Grid) -> tuple[NDArray[np.int64], F6
     for k, a in enumerate(csb.arc):
         m = CS_MODES[int(csb.mode[k])]
         i = pos[int(a)]
-        if m in ("flow", "power"):
-            mode[i], value[i] = ArcMode.FLOW, math.nan
+        if m == "flow":
+            mode[i], value[i] = ArcMode.FLOW, float(csb.flow_set[k])
+        elif m == "power":
+            mode[i], value[i] = ArcMode.FLOW, math.nan  # needs a schedule in the boundary conditions
         else:
             mode[i], value[i] = _compressor_mode(
                 CompressorControl(m, float(csb.ratio[k] if m == "ratio" else csb.p_set[k])), 0.0)

@@ -5,7 +5,8 @@ Contract: :class:`TransientResult` carries an :class:`xarray.Dataset` with one v
 * ``p_Pa`` (time, node): node pressures; ``p_min_Pa`` (node): the nodes' minimum pressures;
 * ``pipe_inflow_kg_s`` / ``pipe_outflow_kg_s`` (time, pipe): flow at the from / to end of every pipe;
 * ``arc_flow_kg_s`` (time, arc): flow of every non-pipe arc; ``supply_kg_s`` (time, supply) injections;
-  ``demand_kg_s`` (time, demand) withdrawals;
+  ``demand_kg_s`` (time, demand) withdrawals; ``compressor_power_W`` (time, compressor): shaft power from
+  :func:`gasgrid.physics.compressor.station_power` (post-processed: the transient model takes no fuel gas);
 * ``linepack_pipe_kg`` (time, pipe), ``linepack_kg`` (time) and ``linepack_m3`` (time, volume at the reference
   condition named in its attributes); the total also holds the gas of pipe-less nodes (``node_volume_m3``);
 * ``cum_inflow_kg`` / ``cum_outflow_kg`` (time): boundary mass integrated with the scheme's own quadrature,

@@ -198,7 +198,7 @@ class System:
         return bool(self._fixed_lambda.all())
 
     def friction_reference(self, q: F64) -> FrictionRef | None:
-        """Evaluate the friction law once at flows q [kg/s] for a local power-law model (None if all fixed)."""
+        """Evaluate the friction law once at flows q [kg/s] for a local linear model (None if all fixed)."""
         if self.constant_friction:
             return None
         aq = np.maximum(np.abs(q), _Q_REF_FLOOR)
@@ -208,8 +208,8 @@ class System:
     def friction(self, q: F64, ref: FrictionRef | None = None) -> tuple[F64, F64]:
         """lambda |q| [kg/s] per face and d(lambda q|q|)/dq / (lambda |q|) (2 turbulent, 1 laminar).
 
-        With ``ref``, lambda follows the local model lambda_ref (|q| / |q_ref|)^(dln lambda/dln q), which is
-        accurate to second order in ln(|q| / |q_ref|); the stepper keeps |q| / |q_ref| close to 1.
+        With ``ref``, lambda follows the local model lambda_ref (1 + dln lambda/dln q (|q| / |q_ref| - 1)),
+        accurate to second order in |q| / |q_ref| - 1; the stepper keeps that ratio within ``friction_span``.
         """
         aq = np.abs(q)
         if self.constant_friction:
@@ -217,7 +217,7 @@ class System:
             dln = np.zeros_like(q)
         elif ref is not None:
             dln = ref.dln
-            lam = ref.lam * (np.maximum(aq, 1e-12) / ref.q_abs) ** dln
+            lam = ref.lam * (1.0 + dln * (aq / ref.q_abs - 1.0))
         else:
             lam, dln = self._law_lambda(aq)
         lam_q = lam * aq
