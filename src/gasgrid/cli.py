@@ -293,8 +293,12 @@ def _print_run_summary(result: Any, net: Any) -> None:
                       f"{row['p_suction_bar']:.1f}", f"{row['p_discharge_bar']:.1f}", f"{row['ratio']:.3f}",
                       f"{row['power_shaft_MW']:.1f}", f"{row['power_max_MW']:.0f}", f"{row['fuel_mcm_d']:.3f}")
         console.print(t)
-    console.print(f"lowest pressure margin: {h.lowest_margin_bar:.2f} bar above minimum at {h.lowest_margin_node}; "
-                  f"smallest MAOP margin: {h.maop_margin_bar:.2f} bar at {h.maop_margin_node}")
+    if result.has_state:
+        console.print(f"lowest pressure margin: {h.lowest_margin_bar:.2f} bar above minimum at {h.lowest_margin_node}; "
+                      f"smallest MAOP margin: {h.maop_margin_bar:.2f} bar at {h.maop_margin_node}")
+    else:
+        console.print(f"[red]no physical state: the pressure collapses at {len(result.collapse)} node(s), first at "
+                      f"{result.collapse.index[0] if len(result.collapse) else '?'}[/]")
     console.print(f"line pack: {h.linepack_mcm:.0f} mcm ({h.reference}); shaft power {h.power_MW:.0f} MW; "
                   f"fuel gas {h.fuel_mcm_d:.2f} mcm/d; mass-balance error {h.mass_balance_error:.1e}")
     if len(result.violations):

@@ -108,6 +108,10 @@ def solve_with_controllers(net: CompiledNetwork, opts: SteadyOptions, initial: S
             loop = _freeze_changes(good[0], used, notes)
             result = good[1]
             continue
+        if result.status is SteadyStatus.INFEASIBLE:
+            # limits only ever take compression away, so no further switch can restore a state: report this one
+            loop = used
+            break
         prev = result
         good = (used, result)
         changed = _update_valves(net, loop, result) | _update_stations(net, loop, result, opts)
