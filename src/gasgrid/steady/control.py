@@ -109,9 +109,13 @@ def solve_with_controllers(net: CompiledNetwork, opts: SteadyOptions, initial: S
             result = good[1]
             continue
         if result.status is SteadyStatus.INFEASIBLE:
-            # limits only ever take compression away, so no further switch can restore a state: report this one
-            loop = used
-            break
+            # limits only ever take compression away, so only switches that give pressure back can restore a
+            # state: bypassing stations whose set point is below their suction, opening starved regulators
+            if not _relieve(net, loop, result):
+                loop = used
+                break
+            prev = None
+            continue
         prev = result
         good = (used, result)
         changed = _update_valves(net, loop, result) | _update_stations(net, loop, result, opts)
@@ -213,6 +217,24 @@ def _ends(net: CompiledNetwork, result: SteadyResult, arcs: NDArray[np.int64]) -
     p_to = np.sqrt(np.maximum(pi[net.arc_to[arcs]], 0.0))
     q = result.arc_q[arcs] if result.arc_q is not None else np.zeros(len(arcs))
     return p_from, p_to, q
+
+
+def _relieve(net: CompiledNetwork, loop: _Loop, result: SteadyResult) -> bool:
+    """On an infeasible pass: bypass stations that act as pressure reducers and open regulators whose inlet is
+    below their set point. Returns whether anything changed."""
+    changed = False
+    cs, cv = net.compressor, net.control_valve
+    ps, pd, _ = _ends(net, result, cs.arc)
+    for k, st in enumerate(loop.stations):
+        if st.mode not in ("bypass", "off") and not st.frozen and ps[k] > 0 and pd[k] > 0 and pd[k] < ps[k] * (1 - TOL):
+            loop.stations[k] = _Station("bypass", np.nan, "cannot lift: set point below suction pressure")
+            changed = True
+    pin, pout, _ = _ends(net, result, cv.arc)
+    for k, v in enumerate(loop.valves):
+        if v.state == "regulating" and not v.frozen and 0 < pin[k] < cv.p_set[k] * (1 - TOL):
+            v.state = "wide_open"
+            changed = True
+    return changed
 
 
 def _update_valves(net: CompiledNetwork, loop: _Loop, result: SteadyResult) -> bool:
