@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from gasgrid.cli import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_OK, EXIT_VIOLATIONS, app
