@@ -144,15 +144,7 @@ def print_summary(result: Any, title: str) -> None:
     t.add_row("bound violations", str(s["violations"]))
     console.print(t)
     if len(result.violations):
-        v = Table(title="bound violations (worst first)", title_justify="left")
-        for col in ("kind", "element", "quantity", "value", "bound", "margin", "unit"):
-            v.add_column(col)
-        for _, row in result.violations.head(15).iterrows():
-            v.add_row(row["kind"], row["element"], row["quantity"], f"{row['value']:.4g}", f"{row['bound']:.4g}",
-                      f"{row['margin']:.4g}", row["unit"])
-        if len(result.violations) > 15:
-            v.caption = f"... and {len(result.violations) - 15} more (see violations.csv)"
-        console.print(v)
+        print_summary_violations(result, limit=15)
     if len(result.collapse):
         console.print(f"[red]pressure collapses at {len(result.collapse)} node(s); worst: "
                       f"{result.collapse.index[0]}[/]")
@@ -306,13 +298,16 @@ def _print_run_summary(result: Any, net: Any) -> None:
         print_summary_violations(result)
 
 
-def print_summary_violations(result: Any) -> None:
-    v = Table(title="limit violations (worst first)", title_justify="left")
+def print_summary_violations(result: Any, limit: int = 10) -> None:
+    """The worst ``limit`` bound violations as a table (the full list is in violations.csv)."""
+    v = Table(title="bound violations (worst first)", title_justify="left")
     for col in ("kind", "element", "quantity", "value", "bound", "margin", "unit"):
         v.add_column(col)
-    for _, row in result.violations.head(10).iterrows():
+    for _, row in result.violations.head(limit).iterrows():
         v.add_row(row["kind"], row["element"], row["quantity"], f"{row['value']:.4g}", f"{row['bound']:.4g}",
                   f"{row['margin']:.4g}", row["unit"])
+    if len(result.violations) > limit:
+        v.caption = f"... and {len(result.violations) - limit} more (see violations.csv)"
     console.print(v)
 
 
