@@ -229,7 +229,7 @@ def _relieve(net: CompiledNetwork, loop: _Loop, result: SteadyResult) -> bool:
         if st.mode not in ("bypass", "off") and not st.frozen and ps[k] > 0 and pd[k] > 0 and pd[k] < ps[k] * (1 - TOL):
             loop.stations[k] = _Station("bypass", np.nan, "cannot lift: set point below suction pressure")
             changed = True
-    pin, pout, _ = _ends(net, result, cv.arc)
+    pin, _, _ = _ends(net, result, cv.arc)
     for k, v in enumerate(loop.valves):
         if v.state == "regulating" and not v.frozen and 0 < pin[k] < cv.p_set[k] * (1 - TOL):
             v.state = "wide_open"
