@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from gasgrid.components.compressor import MODES as CS_MODES
 from gasgrid.model.compiled import CompiledNetwork
 from gasgrid.steady.assemble import ArcSetPoints, Assembler
-from gasgrid.steady.newton import NewtonOptions, NewtonResult, newton
+from gasgrid.steady.newton import NewtonOptions, NewtonResult, SchurLU, SuperLU, newton
 from gasgrid.steady.options import InitialGuess, SteadyOptions
 from gasgrid.steady.result import SteadyResult, build_result
 from gasgrid.steady.system import Behaviour, SteadySystem, arc_behaviour, build_system
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
+SCHUR_MIN_UNKNOWNS = 5000
 
 
 def solve_steady(
@@ -50,7 +51,7 @@ def solve_steady(
     t0 = time.perf_counter()
     net = network if isinstance(network, CompiledNetwork) else network.compile()
     t_compile = time.perf_counter() - t0
-    if opts.controllers and (len(net.compressor) + len(net.control_valve) or _has_check_valves(net)):
+    if opts.controllers and _needs_controllers(net):
         from gasgrid.steady.control import solve_with_controllers
 
         result = solve_with_controllers(net, opts, initial)
@@ -60,10 +61,17 @@ def solve_steady(
     return result
 
 
-def _has_check_valves(net: CompiledNetwork) -> bool:
+def _needs_controllers(net: CompiledNetwork) -> bool:
+    """Controllers matter only for stations that compress, regulators on set points and check valves."""
     from gasgrid.components import ARC_KINDS
+    from gasgrid.components.control_valve import MODES as CV_MODES
 
-    return bool(np.any(net.arc_kind == ARC_KINDS.index("check_valve")))
+    cs = net.compressor
+    compressing = ~np.isin(cs.mode, [CS_MODES.index("bypass"), CS_MODES.index("off")]) & net.arc_active[cs.arc]
+    cv = net.control_valve
+    regulating = (cv.mode == CV_MODES.index("set_point")) & net.arc_active[cv.arc]
+    check = np.any(net.arc_kind == ARC_KINDS.index("check_valve"))
+    return bool(compressing.any() or regulating.any() or check)
 
 
 def solve_fixed_modes(
@@ -96,13 +104,13 @@ def solve_fixed_modes(
         withdrawal = withdrawal + extra_withdrawal
     asm = Assembler(net, sys, sets, withdrawal)
     t1 = time.perf_counter()
-    x0 = _initial_state(asm, opts, initial)
+    x0 = _initial_state(asm, opts, initial, _linear_solver(opts, sys))
     t2 = time.perf_counter()
     nres = newton(
         lambda x, jac: asm(x, jac),
         x0,
         options=NewtonOptions(tol=opts.tol, max_iter=opts.max_iter, line_search=opts.line_search),
-        linear_solver=opts.linear_solver,
+        linear_solver=_linear_solver(opts, sys),
     )
     t3 = time.perf_counter()
     result = build_result(net, sys, asm, nres, opts, withdrawal)
@@ -154,7 +162,22 @@ def _system_for(net: CompiledNetwork, b: I64) -> SteadySystem:
     return sys
 
 
-def _initial_state(asm: Assembler, opts: SteadyOptions, initial: SteadyResult | None) -> F64:
+def _linear_solver(opts: SteadyOptions, sys: SteadySystem) -> SuperLU | SchurLU:
+    """The options' solver, or (default) Schur elimination of pipe and resistor flows around SuperLU."""
+    if opts.linear_solver is not None:
+        return opts.linear_solver
+    if sys.n < SCHUR_MIN_UNKNOWNS:  # slicing costs more than it saves on small systems
+        return SuperLU()
+    beh = sys.behaviour[sys.eq_arcs]
+    elim = sys.n_free + np.flatnonzero((beh == Behaviour.PIPE) | (beh == Behaviour.RESISTOR))
+    cache = sys.__dict__.setdefault("_schur", {})
+    if "solver" not in cache:
+        cache["solver"] = SchurLU(elim=elim.astype(np.int64), n=sys.n)
+    return cache["solver"]
+
+
+def _initial_state(asm: Assembler, opts: SteadyOptions, initial: SteadyResult | None,
+                   linear_solver: SuperLU | SchurLU) -> F64:
     sys = asm.sys
     x = np.zeros(sys.n)
     pi_ref = asm.pi_s
@@ -175,10 +198,8 @@ def _initial_state(asm: Assembler, opts: SteadyOptions, initial: SteadyResult | 
     for _ in range(2):
         F, J = asm(x, True, picard_q=picard)
         try:
-            import scipy.sparse.linalg as spla
-
             with np.errstate(all="ignore"):
-                dx = spla.splu(J.tocsc(), permc_spec="COLAMD").solve(-F)
+                dx = linear_solver.solve(J, -F)
         except RuntimeError:
             return x
         if not np.all(np.isfinite(dx)):

@@ -241,8 +241,11 @@ def _check_set_points(
     net: CompiledNetwork, b: I64, eq: I64, g_from: I64, g_to: I64, fixed_pi: F64, ref_supply: I64
 ) -> None:
     """A group's pressure may be fixed by at most one thing: a supply or one set-point arc."""
-    owner: dict[int, str] = {int(g): f"supply {net.supply.ids[ref_supply[g]]!r}" for g in np.flatnonzero(ref_supply >= 0)}
-    for a, gf, gt in zip(eq, g_from, g_to, strict=True):
+    owner: dict[int, str] = {
+        int(g): f"supply {net.supply.ids[ref_supply[g]]!r}" for g in np.flatnonzero(ref_supply >= 0)
+    }
+    sel = np.isin(b[eq], [Behaviour.SET_TO, Behaviour.SET_FROM, Behaviour.RATIO])  # only these can conflict
+    for a, gf, gt in zip(eq[sel], g_from[sel], g_to[sel], strict=True):
         beh = b[a]
         if beh in (Behaviour.SET_TO, Behaviour.SET_FROM, Behaviour.RATIO) and gf == gt:
             raise TopologyError(
@@ -314,9 +317,8 @@ def _check_set_point_cycles(net: CompiledNetwork, b: I64, eq: I64, g_from: I64, 
         return root
 
     adjacency: dict[int, list[tuple[int, int]]] = {}
-    for a, gf, gt in zip(eq, g_from, g_to, strict=True):
-        if b[a] not in _SET_BEHAVIOURS:
-            continue
+    sel = np.isin(b[eq], _SET_BEHAVIOURS)
+    for a, gf, gt in zip(eq[sel], g_from[sel], g_to[sel], strict=True):
         rf, rt = find(int(gf)), find(int(gt))
         if rf == rt:
             cycle = [int(a), *_path(adjacency, int(gf), int(gt))]
