@@ -56,11 +56,13 @@ class GasTranSimCase:
     def simulate(self, **kwargs: Any) -> Any:
         """Run :func:`gasgrid.transient.simulate` with this case's network, inputs, horizon, time step and
         initial state (all overridable by keyword)."""
-        from gasgrid.transient import simulate
+        from gasgrid.transient import TransientOptions, simulate
 
         kw: dict[str, Any] = {"dt": self.dt_s, "t_end": self.t_end_s, "t0": self.t0_s}
         if self.initial is not None:
             kw["initial"] = self.initial
+        # GasTranSim applies neither station limits nor fuel gas: reproduce its physics unless asked otherwise
+        kw["options"] = TransientOptions(station_limits=False, fuel_gas=False)
         kw.update(kwargs)
         return simulate(self.network, self.bc, **kw)
 

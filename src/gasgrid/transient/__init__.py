@@ -2,7 +2,8 @@
 
 Pipeline: compiled network -> :mod:`grid` (cells, unknown layout, sparsity pattern) -> :mod:`system`
 (residual and Jacobian kernels) -> :mod:`schemes` (time-integration strategies) + :mod:`newton` -> :mod:`simulate`
-(the entry point) -> :mod:`output` (xarray Dataset, line pack, survival time).
+(the entry point, with :mod:`stations`: limits, overrides, bypass, fuel) -> :mod:`record` + :mod:`output`
+(xarray Dataset, line pack, survival time).
 """
 
 from gasgrid.transient.bc import (
@@ -23,6 +24,7 @@ from gasgrid.transient.newton import NewtonOptions
 from gasgrid.transient.output import TransientResult, TransientStatus, survival_time
 from gasgrid.transient.schemes import BDF2, ExplicitStaggered, ImplicitEuler, Theta
 from gasgrid.transient.simulate import TransientOptions, simulate
+from gasgrid.transient.stations import RegulatorCode, StationCode
 
 __all__ = [
     "BDF2",
@@ -34,6 +36,8 @@ __all__ = [
     "ImplicitEuler",
     "InitialState",
     "NewtonOptions",
+    "RegulatorCode",
+    "StationCode",
     "StationTrip",
     "SupplyCut",
     "Theta",

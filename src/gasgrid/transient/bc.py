@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from gasgrid.components import ARC_KINDS
 from gasgrid.components.compressor import MODES as CS_MODES
 from gasgrid.components.control_valve import MODES as CV_MODES
 from gasgrid.errors import InputError
@@ -28,7 +29,6 @@ from gasgrid.transient.grid import Grid
 from gasgrid.transient.system import ArcMode, Controls
 
 F64 = NDArray[np.float64]
-_ARC_KIND_NAMES = ("pipe", "short_pipe", "valve", "resistor", "control_valve", "compressor")
 
 
 @dataclass(frozen=True)
@@ -77,16 +77,17 @@ def _series(v: Series) -> TimeSeries:
 
 @dataclass(frozen=True)
 class CompressorControl:
-    """A compressor's control over time: ``mode`` (ratio, discharge, suction, flow, bypass, off) and the
-    set point series (ratio [-], pressure [Pa], or flow [kg/s]). Modes with limits plug in later."""
+    """A compressor's control over time: ``mode`` (ratio, discharge, suction, flow, power, bypass, off) and
+    the set point series (ratio [-], pressure [Pa], flow [kg/s] or shaft power [W]). The station's limits
+    (network table) override the set point while they bind (see :mod:`gasgrid.transient.stations`)."""
 
     mode: str
     value: Series = math.nan
 
     def __post_init__(self) -> None:
-        if self.mode not in ("ratio", "discharge", "suction", "flow", "bypass", "off"):
+        if self.mode not in ("ratio", "discharge", "suction", "flow", "power", "bypass", "off"):
             raise InputError(f"unknown compressor control mode {self.mode!r}; allowed: ratio, discharge, "
-                             "suction, flow, bypass, off")
+                             "suction, flow, power, bypass, off")
 
 
 # --- events ------------------------------------------------------------------------------------------
@@ -167,7 +168,7 @@ def validate_bc(bc: BoundaryConditions, net: CompiledNetwork, t0: float, t_end: 
     """Raise :class:`InputError` for unknown elements, wrong element modes or times outside [t0, t_end]."""
     sup = {str(s): i for i, s in enumerate(net.supply.ids)}
     dem = {str(d): i for i, d in enumerate(net.demand.ids)}
-    kind_of = {str(a): _ARC_KIND_NAMES[int(k)] for a, k in zip(net.arc_ids, net.arc_kind, strict=True)}
+    kind_of = {str(a): ARC_KINDS[int(k)] for a, k in zip(net.arc_ids, net.arc_kind, strict=True)}
 
     def need(table: Mapping[str, Any], ids: Mapping[str, Any] | None, kind: str, what: str) -> None:
         for e in table:
@@ -254,20 +255,20 @@ class ControlSchedule:
         self._cv = {net.arc_index(str(k)): _series(v) for k, v in bc.control_valve_p_set_Pa.items()}
         for a, sched in self._comp.items():
             for _, cc in sched:
-                if cc.mode in ("ratio", "discharge", "suction", "flow") and isinstance(cc.value, float) \
+                if cc.mode in ("ratio", "discharge", "suction", "flow", "power") and isinstance(cc.value, float) \
                         and not math.isfinite(cc.value):
                     raise InputError(f"mode {cc.mode!r} needs a set-point value", kind="compressor",
                                      element=str(net.arc_ids[a]))
         self._bank_sp = _SeriesBank([(self._sup[str(k)], _series(v)) for k, v in bc.supply_pressure_Pa.items()])
         self._bank_sf = _SeriesBank([(self._sup[str(k)], _series(v)) for k, v in bc.supply_flow_kg_s.items()])
         self._bank_d = _SeriesBank([(self._dem[str(k)], _series(v)) for k, v in bc.demand_flow_kg_s.items()])
-        bad = np.isnan(self._base_value) & np.isin(self._base_mode, [ArcMode.FLOW])
+        bad = np.isnan(self._base_value) & np.isin(self._base_mode, [ArcMode.FLOW, ArcMode.POWER])
         for i in np.flatnonzero(bad):
             a = int(grid.other_arcs[i])
             if a not in self._comp:
-                raise InputError("mode 'power' (or 'flow' without flow_set_kg_s) needs a CompressorControl in "
-                                 "the boundary conditions: power control is not available in transients yet",
-                                 kind="compressor", element=str(net.arc_ids[a]))
+                raise InputError("mode 'flow' or 'power' without its set point (flow_set_kg_s, power_set_MW) needs "
+                                 "a CompressorControl in the boundary conditions", kind="compressor",
+                                 element=str(net.arc_ids[a]))
 
     def at(self, t: float) -> Controls:
         """Controls in force at time t [s] (events strictly before t have acted)."""
@@ -326,6 +327,7 @@ def _compressor_mode(cc: CompressorControl, t: float) -> tuple[int, float]:
         "discharge": (ArcMode.P_TO, v),
         "suction": (ArcMode.P_FROM, v),
         "flow": (ArcMode.FLOW, v),
+        "power": (ArcMode.POWER, v),
         "bypass": (ArcMode.LINK, math.nan),
         "off": (ArcMode.CLOSED, math.nan),
     }[cc.mode]
@@ -354,10 +356,11 @@ def _base_modes(net: CompiledNetwork, grid: Grid) -> tuple[NDArray[np.int64], F6
         if m == "flow":
             mode[i], value[i] = ArcMode.FLOW, float(csb.flow_set[k])
         elif m == "power":
-            mode[i], value[i] = ArcMode.FLOW, math.nan  # needs a schedule in the boundary conditions
+            mode[i], value[i] = ArcMode.POWER, float(csb.power_set[k])
         else:
             mode[i], value[i] = _compressor_mode(
                 CompressorControl(m, float(csb.ratio[k] if m == "ratio" else csb.p_set[k])), 0.0)
+    mode[net.arc_kind[oa] == ARC_KINDS.index("check_valve")] = ArcMode.CHECK
     closed = ~net.arc_active[oa] | ~net.valve_open[oa]
     mode[closed] = ArcMode.CLOSED
     return mode, value

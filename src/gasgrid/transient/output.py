@@ -6,10 +6,16 @@ Contract: :class:`TransientResult` carries an :class:`xarray.Dataset` with one v
 * ``pipe_inflow_kg_s`` / ``pipe_outflow_kg_s`` (time, pipe): flow at the from / to end of every pipe;
 * ``arc_flow_kg_s`` (time, arc): flow of every non-pipe arc; ``supply_kg_s`` (time, supply) injections;
   ``demand_kg_s`` (time, demand) withdrawals; ``compressor_power_W`` (time, compressor): shaft power from
-  :func:`gasgrid.physics.compressor.station_power` (post-processed: the transient model takes no fuel gas);
+  :func:`gasgrid.physics.compressor.station_power`; ``compressor_fuel_kg_s`` (time, compressor): fuel gas
+  withdrawn at the suction node (gas-turbine drivers, ``TransientOptions.fuel_gas``);
+* ``compressor_mode`` (time, compressor) and ``control_valve_mode`` (time, control_valve): integer codes of
+  what governs each station (set point, binding limit, bypass and why) and regulator, decoded by the
+  variable's ``legend`` attribute (:class:`~gasgrid.transient.stations.StationCode`,
+  :class:`~gasgrid.transient.stations.RegulatorCode`);
 * ``linepack_pipe_kg`` (time, pipe), ``linepack_kg`` (time) and ``linepack_m3`` (time, volume at the reference
   condition named in its attributes); the total also holds the gas of pipe-less nodes (``node_volume_m3``);
-* ``cum_inflow_kg`` / ``cum_outflow_kg`` (time): boundary mass integrated with the scheme's own quadrature,
+* ``cum_inflow_kg`` / ``cum_outflow_kg`` (time): boundary mass (outflow: demands and fuel gas) integrated
+  with the scheme's own quadrature,
   so that ``linepack_kg - linepack_kg[0] - (cum_inflow_kg - cum_outflow_kg)`` is the mass-balance error.
 """
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -24,9 +24,11 @@ from gasgrid.model.network import Network
 from gasgrid.transient.bc import BoundaryConditions, ControlSchedule, validate_bc
 from gasgrid.transient.grid import Grid, build_grid
 from gasgrid.transient.initial import InitialState, _scale, interpolate_state, steady_vector
-from gasgrid.transient.newton import NewtonOptions, newton
+from gasgrid.transient.newton import NewtonOptions, NewtonResult, NewtonStatus, newton
 from gasgrid.transient.output import TransientResult, TransientStatus
-from gasgrid.transient.schemes import ImplicitEuler, Scheme
+from gasgrid.transient.record import Recorder
+from gasgrid.transient.schemes import Coefficients, ImplicitEuler, Scheme
+from gasgrid.transient.stations import Controller
 from gasgrid.transient.system import Controls, FrictionRef, System
 from gasgrid.units import Reference
 
@@ -49,6 +51,15 @@ class TransientOptions:
             far below the law's own uncertainty; the order tests run with it.
         node_volume_m3: gas volume of nodes no pipe reaches (station pipework); keeps them defined when all
             their arcs close. 0 makes such nodes algebraic (a node isolated by closures is then singular).
+        station_limits: compressor stations obey their limits (override, automatic bypass) and regulators their
+            minimum inlet pressure and maximum flow, as in steady state (:mod:`gasgrid.transient.stations`).
+            False: every element stays on its commanded mode whatever the state.
+        limit_tol: relative amount by which a limit may be crossed before the step is re-solved on it.
+        restart_margin: a station bypassed for low suction or reverse flow restarts once its suction pressure
+            is this fraction above its minimum (restart hysteresis).
+        fuel_gas: gas-turbine stations burn fuel taken at their suction node (counted in the mass balance).
+        max_control_passes: solves per time step while modes switch; a switch still pending after them takes
+            effect at the next step.
     """
 
     inertia: bool = True
@@ -56,8 +67,22 @@ class TransientOptions:
     reference: Reference = Reference.NORMAL
     friction_span: float = 1e-3
     node_volume_m3: float = 1.0
+    station_limits: bool = True
+    limit_tol: float = 1e-6
+    restart_margin: float = 0.02
+    fuel_gas: bool = True
+    max_control_passes: int = 6
 
     def __post_init__(self) -> None:
+        if not (0.0 < self.limit_tol < 0.1):
+            raise InputError(f"must be in (0, 0.1), got {self.limit_tol!r}", kind="TransientOptions",
+                             field="limit_tol")
+        if not (0.0 <= self.restart_margin < 1.0):
+            raise InputError(f"must be in [0, 1), got {self.restart_margin!r}", kind="TransientOptions",
+                             field="restart_margin")
+        if not (isinstance(self.max_control_passes, int) and self.max_control_passes >= 1):
+            raise InputError(f"must be an integer >= 1, got {self.max_control_passes!r}", kind="TransientOptions",
+                             field="max_control_passes")
         if not isinstance(self.newton, NewtonOptions):
             raise InputError("newton must be a NewtonOptions", kind="TransientOptions", field="newton")
         if not (0.0 < self.friction_span <= 0.1):
@@ -116,22 +141,25 @@ def simulate(
     sched = ControlSchedule(grid, bc)
     save_times = _save_times(saveat, t0, t_end, dt)
     times = _time_grid(t0, t_end, dt, np.concatenate([save_times, np.asarray(sched.event_times(), float)]))
-    u0 = sched.at(t0)
+    u_cmd0 = sched.at(t0)
     explicit = getattr(scheme, "explicit", False)
     if explicit and not options.inertia:
         raise InputError("the explicit scheme needs inertia=True (the parabolic model is stiff)", field="scheme")
-    x = _initial(system, u0, initial)
+    ctl = Controller(system, enabled=options.station_limits, tol=options.limit_tol,
+                     restart_margin=options.restart_margin, fuel_gas=options.fuel_gas, flow_tol=_flow_tol(cnet, u_cmd0))
+    x, u0 = _initial(system, ctl, u_cmd0, initial, options.max_control_passes)
     if explicit:  # the bound depends on the sound speed, hence on the initial pressures
         check_cfl(system, x, float(np.max(np.diff(times))), scheme.courant)  # type: ignore[attr-defined]
     t_setup = time.perf_counter() - t_wall
-    rec = _Recorder(system, save_times, options.reference)
-    stepper = _Stepper(system, sched, scheme, options.newton, x, u0, t0, options.friction_span)
-    rec.maybe_save(t0, x, u0, stepper.cum_in[0], stepper.cum_out[0])
+    rec = Recorder(system, ctl, save_times, options.reference)
+    stepper = _Stepper(system, sched, scheme, options.newton, x, u0, t0, options.friction_span, ctl,
+                       options.max_control_passes)
+    rec.maybe_save(t0, x, u0, u_cmd0, stepper.cum_in[0], stepper.cum_out[0])
     status, message = TransientStatus.SUCCESS, f"reached t_end = {t_end:g} s"
     bar = _progress(progress, t0, t_end)
     try:
         for t_new in times[1:]:
-            ok, msg, u = stepper.step(float(t_new))
+            ok, msg, u = _advance(stepper, float(t_new))
             if not ok:
                 status, message = TransientStatus.NEWTON_FAILED, msg
                 break
@@ -141,7 +169,7 @@ def simulate(
                 message = (f"pressure fell to zero at t = {t_new:g} s at {_where(grid, int(low[0]))}: the network "
                            "cannot deliver the demands there; reduce withdrawals or add supply")
                 break
-            rec.maybe_save(float(t_new), stepper.x, u, stepper.cum_in[0], stepper.cum_out[0])
+            rec.maybe_save(float(t_new), stepper.x, u, stepper.u_cmd, stepper.cum_in[0], stepper.cum_out[0])
             if bar is not None:
                 bar[0].update(bar[1], completed=float(t_new) - t0)
     finally:
@@ -206,26 +234,80 @@ def _time_grid(t0: float, t_end: float, dt: float, extra: F64) -> F64:
     return allt
 
 
-def _initial(system: System, u0: Controls, initial: InitialState | str | ArrayLike) -> F64:
+def _flow_tol(net: CompiledNetwork, u: Controls) -> float:
+    """Flows below minus this [kg/s] count as reverse: 1e-6 of the network's throughput (at least 1 kg/s)."""
+    thr = max(float(np.sum(np.abs(u.demand_flow))), float(np.sum(np.abs(u.supply_flow[np.isfinite(u.supply_flow)]))))
+    return 1e-6 * max(thr, 1.0)
+
+
+def _initial(system: System, ctl: Controller, u_cmd: Controls, initial: InitialState | str | ArrayLike,
+             max_passes: int) -> tuple[F64, Controls]:
+    """Initial state and the controls it holds under. A steady start is settled with the controllers: solved,
+    checked against the limits, re-solved on the limits that bind and with the fuel of its own stations."""
     if isinstance(initial, str):
         if initial != "steady":
             raise InputError(f"initial must be 'steady', an InitialState or a state vector, got {initial!r}")
-        return steady_vector(system, u0)
+        u = ctl.apply(u_cmd)
+        return _settle(system, ctl, u_cmd, steady_vector(system, u), u, max_passes)
     if isinstance(initial, InitialState):
-        x = interpolate_state(system, u0, initial)
-        return steady_vector(system, u0, x) if initial.project else x
+        x = interpolate_state(system, u_cmd, initial)
+        if initial.project:
+            u = ctl.apply(u_cmd, x)
+            return _settle(system, ctl, u_cmd, steady_vector(system, u, x), u, max_passes)
+        return x, ctl.apply(u_cmd, x)
     x = np.asarray(initial, dtype=float)
     if x.shape != (system.grid.n,):
         raise InputError(f"initial state vector has shape {x.shape}, the grid needs ({system.grid.n},)")
-    return x.copy()
+    return x.copy(), ctl.apply(u_cmd, x)
+
+
+def _settle(system: System, ctl: Controller, u_cmd: Controls, x: F64, u_solved: Controls,
+            max_passes: int) -> tuple[F64, Controls]:
+    """Steady state consistent with the controllers' modes and the stations' fuel (fixed point, few passes)."""
+    tol = 1e-12 * max(float(np.sum(u_cmd.demand_flow)), 1.0)
+    for _ in range(4 * max_passes):
+        changed = ctl.update(x, u_cmd)
+        u = ctl.apply(u_cmd, x)
+        moved = u.fuel is not None and (u_solved.fuel is None or
+                                        bool(np.max(np.abs(u.fuel - u_solved.fuel), initial=0.0) > tol))
+        if not changed and not moved:
+            return x, u
+        x, u_solved = steady_vector(system, u, x), u
+    return x, u_solved
+
+
+_MAX_STEP_RATIO = 2.4
+MAX_HALVINGS = 6  # a failed step is retried as two half steps, recursively, down to dt / 2**6
+
+
+def _advance(stepper: _Stepper, t_new: float, depth: int = 0) -> tuple[bool, str, Controls]:
+    """One step to t_new; if Newton fails, two half steps (recursively): events such as a valve opening across
+    a large pressure difference need shorter steps for a moment. Mass stays conserved (every sub-step is a
+    step of the same scheme)."""
+    codes = stepper.ctl.cs_code.copy(), stepper.ctl.cv_code.copy()
+    ok, msg, u = stepper.step(t_new)
+    if ok or depth >= MAX_HALVINGS:
+        return ok, msg, u
+    stepper.ctl.cs_code, stepper.ctl.cv_code = codes
+    stepper.stats["step_halvings"] = stepper.stats.get("step_halvings", 0) + 1
+    ok, msg, u = _advance(stepper, 0.5 * (stepper.t_cur + t_new), depth + 1)
+    return _advance(stepper, t_new, depth + 1) if ok else (ok, msg, u)
+
+
+class _OutOfRange(Exception):
+    """A Newton iterate with pressures beyond any the run can reach (a diverging step)."""
 
 
 class _Stepper:
     """Holds the history a multistep scheme needs; advances one step at a time."""
 
     def __init__(self, system: System, sched: ControlSchedule, scheme: Scheme, opts: NewtonOptions, x0: F64,
-                 u0: Controls, t0: float, span: float) -> None:
+                 u0: Controls, t0: float, span: float, ctl: Controller, max_passes: int) -> None:
         self.system, self.sched, self.scheme, self.opts = system, sched, scheme, opts
+        self.ctl, self.max_passes = ctl, max_passes
+        # a Newton iterate at ten times the highest pressure at t0 is diverging (and past the gas model's range)
+        self.p_cap = min(10.0 * max(float(np.max(x0[: system.grid.n_pressure])), 1e5), 2.8e8)
+        self.u_cmd = sched.at(t0)
         self.x = x0.copy()
         self.x_prev: F64 | None = None
         self.x_prev2: F64 | None = None
@@ -260,10 +342,16 @@ class _Stepper:
         return x_pred
 
     def step(self, t_new: float) -> tuple[bool, str, Controls]:
+        """Advance to t_new. Re-solves the step while the controller switches a station or regulator mode
+        (a limit crossed by more than its tolerance), at most ``max_passes`` times; a switch still pending
+        then (or a cycle of modes) takes effect at the next step. Returns (ok, message, controls used)."""
         sysm = self.system
         h = t_new - self.t_cur
-        co = self.scheme.coefficients((h, *self.dts[::-1][:2]))
-        u = self.sched.at(t_new)
+        past = tuple(self.dts[::-1][:2])
+        # variable-step BDF2 is zero-stable only for step ratios below 1 + sqrt(2): after a run of short steps
+        # (a step split at an event) restart the multistep history with one single-step step
+        co = self.scheme.coefficients((h, *past) if not past or h <= _MAX_STEP_RATIO * past[0] else (h,))
+        u_cmd = self.sched.at(t_new)
         c = 1.0 / (co.beta0 * h)
         hist = np.zeros(sysm.n)
         for a, M in zip(co.alpha, self.M, strict=False):
@@ -271,14 +359,38 @@ class _Stepper:
         for b, F in zip(co.beta, self.F, strict=False):
             if b:
                 hist += np.where(self.diff, (b / co.beta0) * F, 0.0)
-        explicit = self.explicit
-        if explicit:  # pipe-face flows of t_n in every mass balance (conservative: one time level per flow)
+        if self.explicit:  # pipe-face flows of t_n in every mass balance (conservative: one time level per flow)
             hist += sysm.face_flux(self.x)
+        x_start = self._predict(h)
+        ctl = self.ctl
+        seen = {ctl.signature()}
+        for k in range(self.max_passes):
+            u = ctl.apply(u_cmd, self.x)
+            ok, msg, out = self._solve(u, hist, c, x_start, t_new, fresh=k > 0)
+            if not ok:
+                return False, msg, u
+            solved_with = ctl.cs_code.copy(), ctl.cv_code.copy()
+            if not ctl.update(out.x, u_cmd):
+                break
+            self.stats["mode_switches"] = self.stats.get("mode_switches", 0) + 1
+            if ctl.signature() in seen:  # modes cycle: keep the ones this state was solved with
+                ctl.cs_code, ctl.cv_code = solved_with
+                self.stats["mode_cycles"] = self.stats.get("mode_cycles", 0) + 1
+                break
+            seen.add(ctl.signature())
+            if np.all(out.x[: sysm.grid.n_pressure] > 0.0):  # else start over from the prediction
+                x_start = out.x
+        self.u_cmd = u_cmd
+        return self._accept(out, u, co, c, h, t_new)
 
-        x_pred = self._predict(h)
+    def _solve(self, u: Controls, hist: F64, c: float, x_pred: F64, t_new: float, *,
+               fresh: bool) -> tuple[bool, str, NewtonResult]:
+        """Newton on the step's residual for controls u (re-linearising the friction law when flows move)."""
+        sysm = self.system
+        explicit = self.explicit
         g = sysm.grid
         x_start = x_pred
-        lu = self.lu if (self.opts.chord and c == self.c_lu) else None
+        lu = self.lu if (self.opts.chord and c == self.c_lu and not fresh) else None
         fref = self.fref
         if fref is not None and not _friction_close(x_start[g.off_face : g.off_other], fref, self.span):
             fref = None
@@ -288,28 +400,30 @@ class _Stepper:
                 self.stats["friction_evaluations"] += fref is not None
 
             def res(y: F64, fref: FrictionRef | None = fref) -> F64:
+                self._guard(y)
                 ev = sysm.evaluate(y, u, jacobian=False, friction=fref)
                 return c * ev.M - (ev.F - sysm.face_flux(y) if explicit else ev.F) - hist
 
             def jac(y: F64, fref: FrictionRef | None = fref):
+                self._guard(y)
                 ev = sysm.evaluate(y, u, jacobian=True, friction=fref)
                 assert ev.dM is not None and ev.dF is not None
                 dF = np.where(self.face_entries, 0.0, ev.dF) if explicit else ev.dF
                 return sysm.matrix(c * ev.dM - dF)
 
-            out = newton(res, jac, x_start, scale=_scale(sysm, self.x), options=self.opts, lu=lu)
+            out = self._newton(res, jac, x_start, lu)
             self.stats["newton_iterations"] += out.iterations
             self.stats["factorizations"] += out.factorizations
             if not out.converged and (lu is not None or x_start is not self.x):
                 # retry once from the last state with a fresh Jacobian before giving up
                 x_start, lu = self.x, None
-                out = newton(res, jac, x_start, scale=_scale(sysm, self.x), options=self.opts, lu=None)
+                out = self._newton(res, jac, x_start, None)
                 self.stats["newton_iterations"] += out.iterations
                 self.stats["factorizations"] += out.factorizations
                 self.stats["newton_retries"] = self.stats.get("newton_retries", 0) + 1
             if not out.converged:
                 return False, (f"Newton {out.status.value} at t = {t_new:g} s after {out.iterations} iterations "
-                               f"(last scaled updates {out.update_norms[-3:]}); reduce dt or check the inputs"), u
+                               f"(last scaled updates {out.update_norms[-3:]}); reduce dt or check the inputs"), out
             lu = out.lu
             if fref is None or _friction_close(out.x[g.off_face : g.off_other], fref, self.span):
                 break
@@ -317,6 +431,25 @@ class _Stepper:
             fref = None
         self.fref = fref
         self.lu, self.c_lu = out.lu, c
+        return True, "", out
+
+    def _guard(self, y: F64) -> None:
+        """Stop a Newton iterate that left the physical range (before the gas model is asked about it)."""
+        if not np.all(y[: self.system.grid.n_pressure] < self.p_cap):
+            raise _OutOfRange
+
+    def _newton(self, res: Callable[[F64], F64], jac: Callable[[F64], object], x_start: F64,
+                lu: object | None) -> NewtonResult:
+        """Newton from x_start; an iterate beyond the pressure cap counts as divergence (the caller retries)."""
+        try:
+            return newton(res, jac, x_start, scale=_scale(self.system, self.x), options=self.opts, lu=lu)  # type: ignore[arg-type]
+        except _OutOfRange:
+            return NewtonResult(x_start, NewtonStatus.DIVERGED, 1, 0, [math.inf], None)
+
+    def _accept(self, out: NewtonResult, u: Controls, co: Coefficients, c: float, h: float,
+                t_new: float) -> tuple[bool, str, Controls]:
+        sysm = self.system
+        fref = self.fref
         x = out.x
         # F at t_{n+1} is only needed by schemes that reuse past fluxes (theta); others keep a placeholder
         ev_F = sysm.evaluate(x, u, jacobian=False, friction=fref).F if any(co.beta) else self.F[0]
@@ -357,12 +490,13 @@ def _friction_close(q: F64, ref: FrictionRef, span: float) -> bool:
 
 
 def _boundary(system: System, x: F64, u: Controls) -> tuple[float, float]:
-    """Total injection of all supplies and total withdrawal of all demands, kg/s."""
+    """Total injection of all supplies and total withdrawal of all demands and station fuel, kg/s."""
     g = system.grid
     net = g.net
     inj = np.where(u.supply_on & ~net.supply.fixed_pressure, u.supply_flow, 0.0)
     inj[g.psupply] = x[g.off_psupply :]
-    return float(np.sum(inj)), float(np.sum(u.demand_flow))
+    fuel = float(np.sum(u.fuel)) if u.fuel is not None else 0.0
+    return float(np.sum(inj)), float(np.sum(u.demand_flow)) + fuel
 
 
 def check_cfl(system: System, x: F64, dt: float, courant: float) -> None:
@@ -383,110 +517,6 @@ def check_cfl(system: System, x: F64, dt: float, courant: float) -> None:
             f"dt = {dt:g} s exceeds the CFL bound {bound[j]:.4g} s of the explicit scheme in pipe "
             f"{net.arc_ids[net.pipe.arc[j]]!r} (cell {g.h[j]:.4g} m, sound speed {c_pipe[j]:.4g} m/s, Courant "
             f"{courant:g}); use dt <= {bound[j]:.4g} s, larger cells, or an implicit scheme", field="dt")
-
-
-class _Recorder:
-    """Collects the saved quantities and builds the Dataset."""
-
-    def __init__(self, system: System, save_times: F64, reference: Reference) -> None:
-        self.system = system
-        self.save_times = save_times
-        self.reference = reference
-        self.rows: dict[str, list] = {k: [] for k in ("t", "p", "qin", "qout", "qa", "sup", "dem", "lp", "lp_total", "cin",
-                                                      "cout", "pw")}
-
-    def maybe_save(self, t: float, x: F64, u: Controls, cin: float, cout: float) -> None:
-        st = self.save_times
-        if st.size and not np.any(np.abs(st - t) <= 1e-6 * max(1.0, abs(t))):
-            return
-        g = self.system.grid
-        net = g.net
-        r = self.rows
-        r["t"].append(t)
-        r["p"].append(x[: g.n_nodes].copy())
-        r["qin"].append(x[g.off_face + g.pipe_first_face()].copy())
-        r["qout"].append(x[g.off_face + g.pipe_last_face()].copy())
-        r["qa"].append(x[g.off_other : g.off_psupply].copy())
-        sup = np.where(u.supply_on, u.supply_flow, 0.0)
-        sup[g.psupply] = x[g.off_psupply :]
-        r["sup"].append(sup)
-        r["dem"].append(u.demand_flow.copy())
-        lp = np.bincount(g.atom_pipe, weights=self.system.masses(x), minlength=len(net.pipe) + 1)
-        r["lp"].append(lp[: len(net.pipe)])
-        r["lp_total"].append(float(lp.sum()))
-        r["pw"].append(self._station_power(x))
-        r["cin"].append(cin)
-        r["cout"].append(cout)
-
-    def _station_power(self, x: F64) -> F64:
-        """Shaft power [W] of every compressor from its flow and pressures (zero when not compressing)."""
-        g = self.system.grid
-        cb = g.net.compressor
-        if not len(cb):
-            return np.zeros(0)
-        from gasgrid.physics.compressor import station_power
-
-        pos = np.searchsorted(g.other_arcs, cb.arc)
-        q = x[g.off_other + pos]
-        ps, pd = x[g.net.arc_from[cb.arc]], x[g.net.arc_to[cb.arc]]
-        T = np.where(np.isfinite(cb.suction_temperature), cb.suction_temperature, g.net.temperature)
-        st = station_power(q, ps, pd, T_suction=T, efficiency=cb.efficiency, polytropic=cb.polytropic,
-                           electric=cb.electric, driver_efficiency=cb.driver_efficiency, gas=g.net.gas)
-        return np.where(q > 0.0, st.power_shaft, 0.0)
-
-    def dataset(self, scheme: Scheme, dt: float, dx: float, options: TransientOptions, stats: dict):
-        import xarray as xr
-
-        g = self.system.grid
-        net = g.net
-        r = self.rows
-        t = np.asarray(r["t"])
-        lp = np.asarray(r["lp"]).reshape(len(t), len(net.pipe))
-        total = np.asarray(r["lp_total"])
-        rho_ref = net.gas.reference_density(options.reference)
-        pipe_ids = [str(a) for a in net.arc_ids[net.pipe.arc]]
-        other_ids = [str(a) for a in net.arc_ids[g.other_arcs]]
-        ds = xr.Dataset(
-            {
-                "p_Pa": (("time", "node"), np.asarray(r["p"]).reshape(len(t), g.n_nodes), {"units": "Pa"}),
-                "p_min_Pa": (("node",), np.asarray(net.p_min, float), {"units": "Pa"}),
-                "pipe_inflow_kg_s": (("time", "pipe"), np.asarray(r["qin"]).reshape(len(t), -1), {"units": "kg/s"}),
-                "pipe_outflow_kg_s": (("time", "pipe"), np.asarray(r["qout"]).reshape(len(t), -1),
-                                      {"units": "kg/s"}),
-                "arc_flow_kg_s": (("time", "arc"), np.asarray(r["qa"]).reshape(len(t), -1), {"units": "kg/s"}),
-                "supply_kg_s": (("time", "supply"), np.asarray(r["sup"]).reshape(len(t), -1), {"units": "kg/s"}),
-                "demand_kg_s": (("time", "demand"), np.asarray(r["dem"]).reshape(len(t), -1), {"units": "kg/s"}),
-                "compressor_power_W": (("time", "compressor"), np.asarray(r["pw"]).reshape(len(t), -1),
-                                       {"units": "W", "what": "shaft power (fuel gas is not withdrawn)"}),
-                "linepack_pipe_kg": (("time", "pipe"), lp, {"units": "kg"}),
-                "linepack_kg": (("time",), total, {"units": "kg"}),
-                "linepack_m3": (("time",), total / rho_ref,
-                                {"units": "m3", "reference": str(options.reference.value)}),
-                "cum_inflow_kg": (("time",), np.asarray(r["cin"]), {"units": "kg"}),
-                "cum_outflow_kg": (("time",), np.asarray(r["cout"]), {"units": "kg"}),
-            },
-            coords={
-                "time": ("time", t, {"units": "s"}),
-                "node": [str(n) for n in net.node_ids],
-                "pipe": pipe_ids,
-                "arc": other_ids,
-                "supply": [str(s) for s in net.supply.ids],
-                "compressor": [str(a) for a in net.arc_ids[net.compressor.arc]],
-                "demand": [str(d) for d in net.demand.ids],
-            },
-            attrs={
-                "network": net.name,
-                "scheme": scheme.name,
-                "scheme_order": scheme.order,
-                "dt_s": float(dt),
-                "dx_m": float(dx),
-                "inertia": int(options.inertia),
-                "reference": str(options.reference.value),
-                "demand_nodes": ",".join(str(net.node_ids[i]) for i in np.unique(net.demand.node)),
-                "wall_s": float(stats.get("wall_s", math.nan)),
-            },
-        )
-        return ds
 
 
 def _progress(on: bool, t0: float, t_end: float):

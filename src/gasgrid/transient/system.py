@@ -12,7 +12,9 @@ in the CSC storage fixed by :class:`~gasgrid.transient.grid.Pattern`. Rows, in t
   ``-(p_r - p_l + h lambda q|q| / (2 D A^2 E^2 rho_face) + rho_face g dz)`` with
   ``rho_face = (rho_l + rho_r) / 2`` -- this makes the discrete steady state exact for an ideal gas on level
   pipes (second order in h otherwise); lambda comes from the pipe's law (see :meth:`System.friction`);
-* one algebraic row per non-pipe arc, chosen by its current mode (``ArcMode``) [Pa];
+* one algebraic row per non-pipe arc, chosen by its current mode (``ArcMode``) [Pa]; the station and
+  regulator controllers (:mod:`gasgrid.transient.stations`) switch modes between Newton solves, and every mode
+  writes the same three entries (p_from, p_to, q), so the sparsity pattern never changes;
 * one algebraic row per pressure-controlled supply [Pa].
 
 Flows appear in algebraic rows multiplied by ``Q_SCALE`` so that all algebraic rows are in pascals.
@@ -52,10 +54,13 @@ class ArcMode(IntEnum):
     P_FROM = 4  # p_from = value (suction set point)
     FLOW = 5  # q = value
     RESISTOR = 6  # p_from - p_to = zeta q|q| / (2 rho A^2)  (or a fixed drop)
-    REGULATOR = 7  # min(q, min(value, p_from) - p_to) = 0: outlet set point, no reverse flow
+    REGULATOR = 7  # min(q, p_to - min(value, p_from)) = 0: outlet set point, wide open below it, no reverse flow
+    POWER = 8  # shaft power P(q, p_from, p_to) = value [W] (gasgrid.physics.compressor.station_power)
+    CHECK = 9  # min(q, p_to - p_from) = 0: open without loss for forward flow, closed against reverse flow
 
 
-_LINK, _CLOSED, _RATIO, _P_TO, _P_FROM, _FLOW, _RESISTOR, _REGULATOR = (int(m) for m in ArcMode)
+_LINK, _CLOSED, _RATIO, _P_TO, _P_FROM, _FLOW, _RESISTOR, _REGULATOR, _POWER, _CHECK = (int(m) for m in ArcMode)
+POWER_SCALE = Q_SCALE / 1e5  # Pa per W: power rows weigh like flow rows at a head of about 100 kJ/kg
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ class Controls:
     arc_mode: I64  # per non-pipe arc (grid.other_arcs order): ArcMode
     arc_value: F64  # per non-pipe arc: ratio, Pa or kg/s depending on the mode
     pipe_open: B  # per pipe
+    fuel: F64 | None = None  # per node: fuel gas withdrawn by gas-turbine drivers at suction nodes, kg/s
     groups: tuple[tuple[int, NDArray[np.intp]], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -77,6 +83,8 @@ class Controls:
 
 
 _Q_REF_FLOOR = 1e-3  # kg/s: reference flows of the local friction model are at least this
+_LOCAL_SPAN = 2.0  # the local friction model is used for 1/2 <= |q| / |q_ref| <= 2 only (the law beyond)
+_ALL = slice(None)
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,9 @@ class System:
             dp_fix[i] = rb.dp_fixed[k]
         self._zeta, self._area_r, self._dp_fix = zeta, area_r, dp_fix
         self._psup_node = net.supply.node[g.psupply]
+        self._cs_at = np.full(len(oa), -1, dtype=np.int64)  # compressor index of every non-pipe arc (or -1)
+        for k, a in enumerate(net.compressor.arc):
+            self._cs_at[pos[int(a)]] = k
         self._diff_rows = np.zeros(self.n, dtype=bool)
         self._diff_rows[: g.n_pressure] = True
         if inertia:
@@ -210,6 +221,8 @@ class System:
 
         With ``ref``, lambda follows the local model lambda_ref (1 + dln lambda/dln q (|q| / |q_ref| - 1)),
         accurate to second order in |q| / |q_ref| - 1; the stepper keeps that ratio within ``friction_span``.
+        Newton iterates beyond a factor 2 from q_ref (a valve opening onto an empty pipe) use the law itself:
+        the linear model would give a negative lambda there.
         """
         aq = np.abs(q)
         if self.constant_friction:
@@ -217,7 +230,13 @@ class System:
             dln = np.zeros_like(q)
         elif ref is not None:
             dln = ref.dln
-            lam = ref.lam * (1.0 + dln * (aq / ref.q_abs - 1.0))
+            ratio = aq / ref.q_abs
+            lam = ref.lam * (1.0 + dln * (ratio - 1.0))
+            far = (ratio > _LOCAL_SPAN) | (ratio * _LOCAL_SPAN < 1.0)
+            if far.any():  # Newton iterates far from the reference (a valve opening, say): the law itself
+                lam_f, dln_f = self._law_lambda(aq[far], far)
+                lam, dln = lam.copy(), dln.copy()
+                lam[far], dln[far] = lam_f, dln_f
         else:
             lam, dln = self._law_lambda(aq)
         lam_q = lam * aq
@@ -226,13 +245,15 @@ class System:
         factor = np.where(laminar, 1.0, 2.0 + dln)
         return lam_q, factor
 
-    def _law_lambda(self, aq: F64) -> tuple[F64, F64]:
+    def _law_lambda(self, aq: F64, faces: B | slice = _ALL) -> tuple[F64, F64]:
+        """lambda and d ln(lambda)/d ln(q) of the pipes' laws at |q| = aq [kg/s] on the given faces."""
         from gasgrid.physics.friction import darcy_friction
 
         net = self.grid.net
         lam, dln = darcy_friction(
-            net.pipe.law[self.grid.face_pipe], np.maximum(aq, 1e-9), self._face_D, self._face_rough, net.gas.viscosity,
-            self._lam_fixed, relative_density=net.gas.relative_density, temperature=self._face_T,
+            net.pipe.law[self.grid.face_pipe][faces], np.maximum(aq, 1e-9), self._face_D[faces],
+            self._face_rough[faces], net.gas.viscosity, self._lam_fixed[faces],
+            relative_density=net.gas.relative_density, temperature=self._face_T[faces],
         )
         return np.asarray(lam, dtype=float), np.asarray(dln, dtype=float)
 
@@ -278,6 +299,8 @@ class System:
                - np.bincount(net.demand.node, weights=u.demand_flow, minlength=g.n_nodes))
         if len(s):
             bnd += np.bincount(self._psup_node, weights=s, minlength=g.n_nodes)
+        if u.fuel is not None:
+            bnd -= u.fuel
         F[: g.n_nodes] += bnd
         if not jacobian:
             return Evaluation(M, F, None, None)
@@ -341,17 +364,36 @@ class System:
                 G[m], a[m] = pf[m] - v[m], 1.0
             elif code == _RESISTOR:
                 G[m], a[m], b[m], c[m] = self._resistor(pf[m], pt[m], q[m], m)
-            elif code == _REGULATOR:
-                target = np.minimum(v[m], pf[m])
-                gap = target - pt[m]
-                closed = Q_SCALE * q[m] <= gap
-                G[m] = np.where(closed, Q_SCALE * q[m], gap)
+            elif code in (_REGULATOR, _CHECK):
+                # complementarity q >= 0, p_to >= target, q (p_to - target) = 0 as a semismooth min: flowing
+                # elements hold their outlet at the target, closed ones carry nothing against a higher outlet
+                follows = (pf[m] <= v[m]) if code == _REGULATOR else np.ones(len(m), dtype=bool)
+                target = np.where(follows, pf[m], v[m])
+                rise = pt[m] - target
+                closed = Q_SCALE * q[m] <= rise
+                G[m] = np.where(closed, Q_SCALE * q[m], rise)
                 c[m] = np.where(closed, Q_SCALE, 0.0)
-                a[m] = np.where(closed | (v[m] < pf[m]), 0.0, 1.0)
-                b[m] = np.where(closed, 0.0, -1.0)
+                a[m] = np.where(closed | ~follows, 0.0, -1.0)
+                b[m] = np.where(closed, 0.0, 1.0)
+            elif code == _POWER:
+                G[m], a[m], b[m], c[m] = self._power(pf[m], pt[m], q[m], v[m], m)
             else:
                 raise AssertionError(f"unknown arc mode {code}")
         return G, a, b, c
+
+    def _power(self, pf: F64, pt: F64, q: F64, v: F64, m: NDArray[np.intp]) -> tuple[F64, F64, F64, F64]:
+        """Power row POWER_SCALE (P(q, p_from, p_to) - value) [Pa] and its derivatives; the head's dependence on
+        Z and kappa at suction is left out of the Jacobian (a chord term: Newton still converges to the row)."""
+        from gasgrid.physics.compressor import station_power
+
+        net = self.grid.net
+        cs = net.compressor
+        k = self._cs_at[m]
+        T = np.where(np.isfinite(cs.suction_temperature[k]), cs.suction_temperature[k], net.temperature)
+        st = station_power(q, pf, pt, T_suction=T, efficiency=cs.efficiency[k], polytropic=cs.polytropic[k],
+                           electric=cs.electric[k], driver_efficiency=cs.driver_efficiency[k], gas=net.gas)
+        G = POWER_SCALE * (st.power_shaft - v)
+        return G, POWER_SCALE * 2.0 * pf * st.dP_dpi_from, POWER_SCALE * 2.0 * pt * st.dP_dpi_to, POWER_SCALE * st.dP_dq
 
     def _resistor(self, pf: F64, pt: F64, q: F64, m: B) -> tuple[F64, F64, F64, F64]:
         T = self.grid.net.temperature
