@@ -216,6 +216,8 @@ def run(
                                                           "name), repeatable")] = None,
     out: Annotated[Path, typer.Option(help="report folder (replaced as a whole when the run completes)")] = Path(
         "gasgrid-report"),
+    n_1: Annotated[bool, typer.Option("--n-1", help="also rank every single outage (N-1) and add it to the report")]
+    = False,
 ) -> None:
     """Run a bundled case (default: the East Route design day at 38 bcm/yr), print an engineer's summary and
     write report.html, CSV/Parquet results and GeoJSON to the report folder.
@@ -246,9 +248,14 @@ def run(
         timings["solve"] = time.perf_counter() - t
     except GasgridError as exc:
         raise _fail(exc) from None
+    sections: tuple[tuple[str, str], ...] = ()
+    if n_1:
+        t = time.perf_counter()
+        sections = (_n1_section(net, result),)
+        timings["n-1"] = time.perf_counter() - t
     t = time.perf_counter()
     _print_run_summary(result, net)
-    written = _write_run_outputs(result, net, out, case)
+    written = _write_run_outputs(result, net, out, case, sections)
     timings["report"] = time.perf_counter() - t
     console.print(f"wrote {', '.join(written)} in {out}/")
     console.print("time: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
@@ -311,7 +318,28 @@ def print_summary_violations(result: Any, limit: int = 10) -> None:
     console.print(v)
 
 
-def _write_run_outputs(result: Any, net: Any, out: Path, case: str) -> list[str]:
+def _n1_section(net: Any, result: Any) -> tuple[str, str]:
+    """Rank every single outage (serial sweep, warm-started from ``result``) and explain it as an HTML section."""
+    from gasgrid.analysis.east_route import east_route_n1_section, east_route_scenarios
+    from gasgrid.analysis.scenario import n_minus_1_scenarios
+    from gasgrid.analysis.sweep import run_sweep
+
+    compiled = net.compile()
+    east = str(net.meta.get("case", "")).startswith("east-route")
+    scenarios = east_route_scenarios(net, compiled) if east else n_minus_1_scenarios(compiled)
+    ranked = run_sweep(compiled, scenarios, executor="serial", base_result=result).ranked()
+    t = Table(title=f"worst single outages (N-1, {len(ranked)} scenarios)", title_justify="left")
+    for col in ("rank", "outage", "status", "unserved kg/s", "unserved %"):
+        t.add_column(col)
+    for _, row in ranked.head(10).iterrows():
+        t.add_row(str(row["rank"]), str(row["scenario"]), str(row["status"]), f"{row['unserved_kg_s']:.1f}",
+                  f"{100 * row['unserved_share']:.1f}")
+    console.print(t)
+    return ("N-1 contingency ranking", east_route_n1_section(ranked, net, **({} if east else {"note": ""})))
+
+
+def _write_run_outputs(result: Any, net: Any, out: Path, case: str,
+                       sections: tuple[tuple[str, str], ...] = ()) -> list[str]:
     """Everything goes to a temporary sibling folder first; the old report is replaced only at the end."""
     import json
 
@@ -323,7 +351,7 @@ def _write_run_outputs(result: Any, net: Any, out: Path, case: str) -> list[str]
         try:
             from gasgrid.report import build_report
 
-            build_report(result, net, tmp / "report.html", title=f"gasgrid — {case}")
+            build_report(result, net, tmp / "report.html", title=f"gasgrid — {case}", extra_sections=sections)
             written.append("report.html")
         except ImportError as exc:  # plotly missing: the rest is still useful
             err.print(f"[yellow]report.html not written: {exc}[/]")
@@ -471,6 +499,18 @@ def convert(
     except GasgridError as exc:
         raise _fail(exc) from None
     console.print(f"wrote {path}")
+
+
+def _register_analysis() -> None:
+    """Security-of-supply commands live with the analysis package."""
+    from gasgrid.analysis import cli as analysis_cli
+
+    app.command("contingency")(analysis_cli.contingency)
+    app.command("capacity")(analysis_cli.capacity)
+    app.command("n-1")(analysis_cli.n_1)
+
+
+_register_analysis()
 
 
 def main() -> None:  # pragma: no cover - entry point

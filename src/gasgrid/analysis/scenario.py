@@ -49,17 +49,24 @@ class Outage:
         kind: an arc kind (``pipe``, ``short_pipe``, ``valve``, ``resistor``, ``control_valve``,
             ``compressor``, ``check_valve``) or ``supply``.
         element: the element id.
+        bypass: for a compressor station: the units trip but gas flows through the station's bypass (the
+            usual meaning of a station outage); otherwise the element carries no flow at all.
     """
 
     kind: str
     element: str
+    bypass: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in OUTAGE_KINDS:
             raise InputError(f"kind must be one of {OUTAGE_KINDS}, got {self.kind!r}", kind="Outage",
                              field="kind")
+        if self.bypass and self.kind != "compressor":
+            raise InputError("bypass applies to compressor stations only", kind="Outage", field="bypass")
 
     def apply(self, net: CompiledNetwork) -> CompiledNetwork:
+        if self.bypass:
+            return SetPoint(self.element, "bypass").apply(net)
         if self.kind == "supply":
             k = _supply_index(net, self.element)
             return net.with_(supply=replace(net.supply, active=_set(net.supply.active, k, False)))
@@ -208,11 +215,13 @@ def n_minus_1_scenarios(
     kinds: tuple[str, ...] = ("pipe", "compressor", "control_valve", "supply"),
     elements: tuple[str, ...] | None = None,
     include_inactive: bool = False,
+    station_bypass: bool = True,
 ) -> list[Scenario]:
     """One outage scenario per in-service element of the given kinds (or per listed element id).
 
     Scenario names are ``"<kind>:<id>"``. Elements already out of service are skipped unless
-    ``include_inactive`` (their outage changes nothing).
+    ``include_inactive`` (their outage changes nothing). With ``station_bypass`` a station outage means its
+    units trip and gas flows through its bypass; without, the station carries no flow.
     """
     bad = [k for k in kinds if k not in OUTAGE_KINDS]
     if bad:
@@ -229,7 +238,8 @@ def n_minus_1_scenarios(
         for e, on in zip(ids, active, strict=True):
             if (wanted is not None and str(e) not in wanted) or (not on and not include_inactive):
                 continue
-            out.append(Scenario(f"{kind}:{e}", (Outage(kind, str(e)),)))
+            bypass = station_bypass and kind == "compressor"
+            out.append(Scenario(f"{kind}:{e}", (Outage(kind, str(e), bypass=bypass),)))
     if wanted is not None:
         found = {s.element for s in out}
         missing = sorted(wanted - found)
