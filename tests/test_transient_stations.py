@@ -240,3 +240,15 @@ def test_east_route_border_cut_runs_a_day_with_stations_protecting_their_suction
     surv = res.survival_time(nodes=EAST_KEY)
     assert isinstance(surv, pd.Series) and list(surv.index) == EAST_KEY
     assert np.all((surv > 0.0) | np.isinf(surv))
+
+
+def test_east_route_design_day_stays_steady() -> None:
+    # issue 5 acceptance: a steady state stays steady (constant inputs for 24 h), stations with limits and fuel
+    from gasgrid.cases import load_case
+    from gasgrid.transient import BDF2, simulate
+
+    r = simulate(load_case("east-route"), None, scheme=BDF2(), dt=1800.0, t_end=86_400.0, dx=20e3, saveat=3600.0)
+    p = r.dataset["p_Pa"].to_numpy()
+    assert r.status.value == "success"
+    assert np.max(np.abs(p[-1] - p[0]) / p[0]) <= 1e-6
+    assert r.mass_balance_error()[1] <= 1e-9
