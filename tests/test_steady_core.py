@@ -215,3 +215,22 @@ def test_no_reference_is_an_error() -> None:
     n.supplies.loc["s", "flow_kg_s"] = 50.0
     with pytest.raises(TopologyError, match="no pressure reference"):
         solve_steady(n)
+
+
+def test_pump_lift_curve() -> None:
+    # p_to = p_from + lift(Q), lift [bar] = c0 + c1 Q + c2 Q^2 with Q the inlet volume flow in m^3/h
+    n = g.Network("pump", gas=ideal_gas())
+    for k in "abc":
+        n.add_node(k)
+    n.add_pipe("p1", "a", "b", length_km=5, diameter_mm=200)
+    n.add_pump("pu", "b", "c", lift_c0_bar=6.1, lift_c1_bar_h_m3=-0.012966, lift_c2_bar_h2_m6=-1.486e-4)
+    n.add_supply("s", "a", p_set_bar=6.0)
+    n.add_demand("d", "c", flow_kg_s=0.1)
+    r = solve_steady(n)
+    assert r.status is SteadyStatus.SOLVED
+    Q = 0.1 / n.gas.density(r.nodes.loc["b", "p_Pa"], 288.15) * 3600.0
+    lift = 6.1 - 0.012966 * Q - 1.486e-4 * Q * Q
+    np.testing.assert_allclose(r.nodes.loc["c", "p_bar"] - r.nodes.loc["b", "p_bar"], lift, rtol=1e-10)
+    n.demands.loc["d", "flow_kg_s"] = 0.0  # shut-off head at zero flow
+    r = solve_steady(n)
+    np.testing.assert_allclose(r.nodes.loc["c", "p_bar"], 6.0 + 6.1, rtol=1e-10)

@@ -12,6 +12,7 @@ from gasgrid.components import (
     demand,
     node,
     pipe,
+    pump,
     resistor,
     short_pipe,
     supply,
@@ -21,7 +22,7 @@ from gasgrid.model.schema import Schema
 
 KINDS: dict[str, Schema] = {
     m.SCHEMA.kind: m.SCHEMA
-    for m in (node, pipe, short_pipe, valve, resistor, control_valve, compressor, check_valve, supply, demand)
+    for m in (node, pipe, short_pipe, valve, resistor, control_valve, compressor, check_valve, pump, supply, demand)
 }
 ARC_KINDS: tuple[str, ...] = tuple(k for k, s in KINDS.items() if s.is_arc)
 

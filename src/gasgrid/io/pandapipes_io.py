@@ -30,10 +30,10 @@ Mapping (pandapipes ↔ gasgrid):
   pandapipes' linear law. The temperature is the ext_grids' ``t_k`` (all equal), else the mean junction
   ``tfluid_k``.
 
-Not mapped: pumps, flow controls, heat exchangers, heat consumers, circulation pumps, mass storages,
-``ext_grid`` of type ``t``, pressure controls of a junction other than their outlet; gasgrid resistors with a
-fixed pressure drop, pipe efficiencies and classic flow equations, demand priorities; check valves (exported as
-open valves).
+Pumps map to gasgrid pumps (polynomial lift curves of degree <= 2; not exported back). Not mapped: flow
+controls, heat exchangers, heat consumers, circulation pumps, mass storages, ``ext_grid`` of type ``t``,
+pressure controls of a junction other than their outlet; gasgrid resistors with a fixed pressure drop, pipe
+efficiencies and classic flow equations, demand priorities; check valves (exported as open valves).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ __all__ = ["PandapipesExport", "from_pandapipes", "p_atm_bar", "read_pandapipes_
 
 _FRICTION = {"nikuradse": "nikuradse", "colebrook": "colebrook", "swamee-jain": "swamee_jain",
              "swamee_jain": "swamee_jain"}
-_UNSUPPORTED = ("pump", "flow_control", "heat_exchanger", "heat_consumer", "circ_pump_mass", "circ_pump_pressure",
+_UNSUPPORTED = ("flow_control", "heat_exchanger", "heat_consumer", "circ_pump_mass", "circ_pump_pressure",
                 "mass_storage")
 
 
@@ -129,6 +129,7 @@ def from_pandapipes(ppnet: Any, *, friction: str | None = None, name: str | None
         net.add_compressor(f"compressor_{idx}", jid[int(row["from_junction"])], jid[int(row["to_junction"])],
                            mode="ratio", ratio=float(row["pressure_ratio"]), name=_text(row.get("name")),
                            in_service=bool(row.get("in_service", True)), source="pandapipes")
+    _pumps(ppnet, net, jid, unmapped)
     for idx, row in _table(ppnet, "press_control").iterrows():
         if int(row["controlled_junction"]) != int(row["to_junction"]):
             unmapped.append(f"press_control {idx}: controls junction {row['controlled_junction']}, not its outlet")
@@ -148,6 +149,22 @@ def from_pandapipes(ppnet: Any, *, friction: str | None = None, name: str | None
                               "unmapped": unmapped}
     net.validate()
     return net
+
+
+def _pumps(ppnet: Any, net: Network, jid: dict[int, str], unmapped: list[str]) -> None:
+    """pandapipes pumps -> gasgrid pumps: lift [bar] = polyval(reg_par, Q [m^3/h at the inlet])."""
+    std = getattr(ppnet, "std_types", {}).get("pump", {})
+    for idx, row in _table(ppnet, "pump").iterrows():
+        st = std.get(row.get("std_type"))
+        reg = np.asarray(getattr(st, "reg_par", []), dtype=float)
+        if st is None or reg.size == 0 or reg.size > 3:
+            unmapped.append(f"pump {idx}: std_type {row.get('std_type')!r} is not a polynomial of degree <= 2")
+            continue
+        c = np.zeros(3)
+        c[: reg.size] = reg[::-1]  # polyval order (highest first) -> c0, c1, c2
+        net.add_pump(f"pump_{idx}", jid[int(row["from_junction"])], jid[int(row["to_junction"])],
+                     lift_c0_bar=float(c[0]), lift_c1_bar_h_m3=float(c[1]), lift_c2_bar_h2_m6=float(c[2]),
+                     in_service=bool(row.get("in_service", True)), name=_text(row.get("name")), source="pandapipes")
 
 
 def _pipes(ppnet: Any, net: Network, jid: dict[int, str], law: str, unmapped: list[str]) -> None:
@@ -358,6 +375,8 @@ def _export_pipes(pandapipes: Any, pp: Any, network: Network, j: dict[str, int],
             unmapped.append(f"check_valve {cid}: pandapipes has none; written as an open valve")
             _create_valve(pandapipes, pp, j[row["from_node"]], j[row["to_node"]], diameter_m=1.0, opened=True,
                           name=str(cid), in_service=bool(row["in_service"]))
+    for uid in network.table("pump").index:
+        unmapped.append(f"pump {uid}: not exported (pandapipes needs a pump std type built from the curve)")
     for rid, row in network.table("resistor").iterrows():
         if math.isfinite(row["drag_factor"]) and math.isfinite(row["diameter_mm"]):
             _create_valve(pandapipes, pp, j[row["from_node"]], j[row["to_node"]], diameter_m=row["diameter_mm"] / 1e3,

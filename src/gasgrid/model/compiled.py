@@ -99,6 +99,14 @@ class CompressorBlock(Block):
 
 
 @dataclass(frozen=True)
+class PumpBlock(Block):
+    arc: I
+    c0: F  # Pa
+    c1: F  # Pa s/m^3
+    c2: F  # Pa s^2/m^6
+
+
+@dataclass(frozen=True)
 class SupplyBlock(Block):
     ids: NDArray[np.object_]
     node: I
@@ -142,6 +150,7 @@ class CompiledNetwork:
     control_valve: ControlValveBlock
     compressor: CompressorBlock
     valve_open: B  # per arc: False for closed valves (True for non-valves)
+    pump: PumpBlock
     supply: SupplyBlock
     demand: DemandBlock
 
@@ -288,6 +297,13 @@ def compile_network(net: Network) -> CompiledNetwork:
     _require_where(cs, cs["mode"] == "power", "power_set_MW", "compressor", "mode='power'")
     _require_where(cs, cs["mode"] == "ratio", "ratio", "compressor", "mode='ratio'")
     _require_where(cs, cs["mode"].isin(["discharge", "suction"]), "p_set_bar", "compressor", "mode=discharge/suction")
+    pu = t["pump"]
+    pump = PumpBlock(
+        arc=arcs_of("pump"),
+        c0=pu["lift_c0_bar"].to_numpy(float) * 1e5,
+        c1=pu["lift_c1_bar_h_m3"].to_numpy(float) * 1e5 * 3600.0,
+        c2=pu["lift_c2_bar_h2_m6"].to_numpy(float) * 1e5 * 3600.0**2,
+    )
     s = t["supply"]
     _require_where(s, s["mode"] == "pressure", "p_set_bar", "supply", "mode='pressure'")
     _require_where(s, s["mode"] == "flow", "flow_kg_s", "supply", "mode='flow'")
@@ -342,6 +358,7 @@ def compile_network(net: Network) -> CompiledNetwork:
         control_valve=control_valve,
         compressor=compressor,
         valve_open=np.concatenate(valve_open),
+        pump=pump,
         supply=supply,
         demand=demand,
     )

@@ -81,6 +81,7 @@ class Network:
     control_valves = property(lambda self: self.table("control_valve"))
     compressors = property(lambda self: self.table("compressor"))
     check_valves = property(lambda self: self.table("check_valve"))
+    pumps = property(lambda self: self.table("pump"))
     supplies = property(lambda self: self.table("supply"))
     demands = property(lambda self: self.table("demand"))
 
@@ -118,6 +119,9 @@ class Network:
 
     def add_check_valve(self, id: str, from_node: str, to_node: str, **values: Any) -> str:
         return self.add("check_valve", id, from_node=from_node, to_node=to_node, **values)
+
+    def add_pump(self, id: str, from_node: str, to_node: str, **values: Any) -> str:
+        return self.add("pump", id, from_node=from_node, to_node=to_node, **values)
 
     def add_supply(self, id: str, node: str, **values: Any) -> str:
         return self.add("supply", id, node=node, **values)

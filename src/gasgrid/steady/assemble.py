@@ -59,6 +59,9 @@ class Assembler:
         R = net.resistor
         self.r_sel = np.flatnonzero(pos[R.arc] >= 0)
         self.r_row = pos[R.arc[self.r_sel]]
+        U = net.pump
+        self.u_sel = np.flatnonzero(pos[U.arc] >= 0)
+        self.u_row = pos[U.arc[self.u_sel]]
         self.rows = {beh: np.flatnonzero(b == beh) for beh in Behaviour}
         tw = np.flatnonzero(sys.twin_of >= 0)
         for field, vals in (("set point", sets.pi_set), ("ratio", sets.ratio2)):
@@ -132,6 +135,14 @@ class Assembler:
                 temperature=net.temperature, gas=net.gas, picard_q=None if picard_q is None else picard_q[r],
                 q_reg=1e-3 * self.q_s, q_reg_drag=1e-6 * self.q_s,
             )
+            Fa[r], d_from[r], d_to[r], d_q[r] = out.F, out.dF_dpi_from, out.dF_dpi_to, out.dF_dq
+        r = self.u_row
+        if len(r):
+            from gasgrid.physics.pump import pump_residual
+
+            U, s = net.pump, self.u_sel
+            out = pump_residual(pf[r], pt[r], q[r], c0=U.c0[s], c1=U.c1[s], c2=U.c2[s], temperature=net.temperature,
+                                gas=net.gas)
             Fa[r], d_from[r], d_to[r], d_q[r] = out.F, out.dF_dpi_from, out.dF_dpi_to, out.dF_dq
         r = self.rows[Behaviour.SET_TO]
         Fa[r] = pt[r] - self.pi_set[r]

@@ -40,6 +40,7 @@ class Behaviour(IntEnum):
     RATIO = 6  # p_to = ratio * p_from
     FLOW = 7  # q = set point (station on throughput control)
     POWER = 8  # shaft power = set point
+    PUMP = 9  # p_to = p_from + lift(q) (characteristic curve)
 
 
 KIND = {k: i for i, k in enumerate(ARC_KINDS)}
@@ -60,6 +61,7 @@ def arc_behaviour(net: CompiledNetwork, cs_modes: I64 | None = None, cv_modes: I
     b = np.full(net.n_arcs, Behaviour.ZERO, dtype=np.int64)
     b[net.pipe.arc] = Behaviour.PIPE
     b[net.resistor.arc] = Behaviour.RESISTOR
+    b[net.pump.arc] = Behaviour.PUMP
     cs = net.compressor.mode if cs_modes is None else cs_modes
     b[net.compressor.arc] = np.array([_CS_BEHAVIOUR[CS_MODES[m]] for m in cs], dtype=np.int64)
     cv = net.control_valve.mode if cv_modes is None else cv_modes
@@ -268,7 +270,7 @@ def _check_set_points(
         owner[g] = me
 
 
-_COUPLING = (Behaviour.PIPE, Behaviour.RESISTOR, Behaviour.RATIO, Behaviour.POWER)
+_COUPLING = (Behaviour.PIPE, Behaviour.RESISTOR, Behaviour.RATIO, Behaviour.POWER, Behaviour.PUMP)
 
 
 def _check_floating(

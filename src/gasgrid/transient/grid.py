@@ -225,6 +225,11 @@ def _check_arc_kinds(net: CompiledNetwork) -> None:
 
     if ARC_KINDS[0] != "pipe":
         raise AssertionError("the transient grid assumes pipes are arc kind 0")
+    if len(net.pump):
+        from gasgrid.errors import InputError
+
+        raise InputError("pumps with a lift curve are modelled in steady state only; replace them by compressor "
+                         "stations for transient runs", kind="pump", element=str(net.arc_ids[net.pump.arc[0]]))
 
 
 def _pattern(g: dict, net: CompiledNetwork) -> Pattern:
