@@ -153,6 +153,7 @@ class CompiledNetwork:
     pump: PumpBlock
     supply: SupplyBlock
     demand: DemandBlock
+    station_maps: dict[str, Any] | None = None  # compressor id -> machine data with characteristic maps
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -361,6 +362,7 @@ def compile_network(net: Network) -> CompiledNetwork:
         pump=pump,
         supply=supply,
         demand=demand,
+        station_maps=dict(net.meta.get("gaslib_cs") or {}) or None,
     )
 
 

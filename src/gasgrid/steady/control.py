@@ -61,6 +61,8 @@ class _Loop:
     fuel: F64 = field(default_factory=lambda: np.zeros(0))
     ids_cs: tuple[str, ...] = ()
     ids_cv: tuple[str, ...] = ()
+    eff: F64 = field(default_factory=lambda: np.zeros(0))  # station efficiency used (constant or from maps)
+    eff_source: tuple[str, ...] = ()
 
 
 def solve_with_controllers(net: CompiledNetwork, opts: SteadyOptions, initial: SteadyResult | None) -> SteadyResult:
@@ -74,8 +76,11 @@ def solve_with_controllers(net: CompiledNetwork, opts: SteadyOptions, initial: S
         fuel=np.zeros(len(cs)),
         ids_cs=tuple(str(i) for i in net.arc_ids[cs.arc]),
         ids_cv=tuple(str(i) for i in net.arc_ids[cv.arc]),
+        eff=cs.efficiency.copy(),
+        eff_source=tuple("constant" for _ in range(len(cs))),
     )
     base_sets = arc_set_points(net)
+    base = net
     result: SteadyResult | None = None
     prev = initial
     seen: set[tuple[object, ...]] = set()
@@ -84,6 +89,7 @@ def solve_with_controllers(net: CompiledNetwork, opts: SteadyOptions, initial: S
     good: tuple[_Loop, SteadyResult] | None = None  # last converged (modes, result) pair
     for it in range(1, opts.max_control_iter + 1):
         used = copy.deepcopy(loop)
+        net = _with_efficiency(base, used)
         b, sets = _behaviour_and_sets(net, used, base_sets)
         extra = np.zeros(net.n_nodes)
         np.add.at(extra, net.arc_from[cs.arc], used.fuel)
@@ -122,6 +128,9 @@ def solve_with_controllers(net: CompiledNetwork, opts: SteadyOptions, initial: S
         fuel_new = _station_table(net, loop, result).fuel_kg_s.to_numpy()
         fuel_moved = np.max(np.abs(fuel_new - loop.fuel), initial=0.0) > 1e-13 * max(result.throughput_kg_s, 1.0)
         loop.fuel = fuel_new
+        eff_new, loop.eff_source = _map_efficiencies(base, loop, result)
+        fuel_moved |= bool(np.max(np.abs(eff_new - loop.eff), initial=0.0) > 1e-12)
+        loop.eff = eff_new
         if not changed and not fuel_moved:
             loop = used
             loop.fuel = fuel_new
@@ -137,6 +146,7 @@ def solve_with_controllers(net: CompiledNetwork, opts: SteadyOptions, initial: S
         if good is not None:
             loop, result = good
     assert result is not None
+    net = _with_efficiency(base, loop)
     # the reported modes are the ones the reported state was solved with
     loop.fuel = _station_table(net, loop, result).fuel_kg_s.to_numpy() if good is not None else loop.fuel
     result.iterations = newton_total
@@ -145,6 +155,48 @@ def solve_with_controllers(net: CompiledNetwork, opts: SteadyOptions, initial: S
     _limit_violations(net, loop, result, opts)
     _annotate(result, notes)
     return result
+
+
+def _with_efficiency(net: CompiledNetwork, loop: _Loop) -> CompiledNetwork:
+    """The network with the station efficiencies of this pass (from maps where available)."""
+    if net.station_maps is None or np.array_equal(loop.eff, net.compressor.efficiency):
+        return net
+    from dataclasses import replace
+
+    return net.with_(compressor=replace(net.compressor, efficiency=loop.eff.copy()))
+
+
+def _map_efficiencies(net: CompiledNetwork, loop: _Loop, result: SteadyResult) -> tuple[F64, tuple[str, ...]]:
+    """Adiabatic efficiency from the stations' characteristic maps at their operating point (suction volume
+    flow, isentropic head), where the data has maps and the point lies on them; the constant otherwise."""
+    cs = net.compressor
+    eff = cs.efficiency.copy()
+    if net.station_maps is None or len(cs) == 0:
+        return eff, loop.eff_source
+    from gasgrid.physics.compressor_maps import map_efficiency
+
+    ps, pd, q = _ends(net, result, cs.arc)
+    source = []
+    for k, sid in enumerate(loop.ids_cs):
+        data = net.station_maps.get(sid)
+        st = loop.stations[k]
+        if data is None:
+            source.append("constant")
+            continue
+        if st.mode in ("bypass", "off") or not (q[k] > 0 and 0 < ps[k] < pd[k]):
+            source.append("map (idle)")
+            continue
+        T = cs.suction_temperature[k]
+        head = station_power(np.array([q[k]]), np.array([ps[k]]), np.array([pd[k]]), T_suction=np.array([T]),
+                             efficiency=np.array([1.0]), polytropic=np.array([False]), electric=np.array([True]),
+                             driver_efficiency=np.array([1.0]), gas=net.gas).head[0]
+        eta = map_efficiency(data, float(q[k] / net.gas.density(ps[k], T)), float(head))
+        if np.isfinite(eta):
+            eff[k] = eta
+            source.append("map")
+        else:
+            source.append("constant (operating point outside the map)")
+    return eff, tuple(source)
 
 
 def _freeze_changes(before: _Loop, after: _Loop, notes: list[str]) -> _Loop:
@@ -422,6 +474,7 @@ def _station_table(net: CompiledNetwork, loop: _Loop, result: SteadyResult) -> p
             "flow_Nm3_h": q / rho_n * 3600.0,
             "head_kJ_kg": st.head / 1e3 if st is not None else z,
             "efficiency": cs.efficiency,
+            "efficiency_source": list(loop.eff_source) if len(loop.eff_source) == len(cs) else "constant",
             "power_shaft_MW": np.where(ok, st.power_shaft, 0.0) / 1e6 if st is not None else z,
             "power_driver_MW": np.where(ok, st.power_driver, 0.0) / 1e6 if st is not None else z,
             "electric_MW": np.where(ok, st.electric, 0.0) / 1e6 if st is not None else z,
