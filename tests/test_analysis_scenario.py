@@ -61,7 +61,7 @@ def test_deltas_do_not_mutate_and_pickle() -> None:
 
 
 @pytest.mark.parametrize(("make", "match"), [
-    (lambda: Outage("pump", "x"), "kind"),
+    (lambda: Outage("heater", "x"), "kind"),
     (lambda: Outage("pipe", "p1", bypass=True), "bypass"),
     (lambda: DemandScale(-1.0), "factor"),
     (lambda: SupplyChange("inj", flow=1.0, p_bar=50.0), "not both"),
@@ -93,7 +93,7 @@ def test_n_minus_1_scenarios_lists_in_service_elements() -> None:
     with pytest.raises(InputError, match="not found"):
         n_minus_1_scenarios(c, kinds=("pipe",), elements=("cs",))
     with pytest.raises(InputError, match="unknown kind"):
-        n_minus_1_scenarios(c, kinds=("pump",))
+        n_minus_1_scenarios(c, kinds=("heater",))
 
 
 def test_islands_promote_a_flow_supply_or_cut_the_load() -> None:
