@@ -12,7 +12,6 @@ import datetime as _dt
 import html
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gasgrid.errors import InputError, MissingExtraError
+from gasgrid.io.atomic import atomic_write_text
 from gasgrid.model.network import Network
 from gasgrid.report.style import CSS
 
@@ -113,7 +113,8 @@ def build_report(
         + "\n".join(blocks)
         + "\n</main>\n</body>\n</html>\n"
     )
-    return _write_atomic(Path(path), page)
+    atomic_write_text(path, page)  # a failed write never clobbers the previous report
+    return Path(path)
 
 
 # --- blocks ------------------------------------------------------------------------------------------------
@@ -241,19 +242,3 @@ def _table(frame: pd.DataFrame, cls: str) -> str:
 
 def _num(value: float, fmt: str) -> str:
     return "–" if value is None or not np.isfinite(value) else fmt.format(value)
-
-
-def _write_atomic(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
