@@ -210,4 +210,3 @@ def _initial_state(asm: Assembler, opts: SteadyOptions, initial: SteadyResult | 
 
 
 __all__ = ["NewtonResult", "SteadyResult", "arc_set_points", "node_withdrawal", "solve_fixed_modes", "solve_steady"]
-_ = Behaviour
