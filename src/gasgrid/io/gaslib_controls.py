@@ -19,6 +19,7 @@ The documented rule used by :func:`activate_controls` (and ``gasgrid solve --con
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -149,29 +150,23 @@ def fix_floating_entries(net: Network) -> list[str]:
     control or regulators) get their largest entry held at its maximum pressure, with its nomination as both
     flow bounds (a network that cannot take the nomination then shows a contract violation there).
     Returns the supplies changed."""
-    from gasgrid.errors import TopologyError
-    from gasgrid.steady.system import build_system
-
-    changed: list[str] = []
     sup = net.table("supply")
     nodes = net.table("node")
-    for _ in range(len(sup) + 1):
-        try:
-            build_system(net.compile())
-            return changed
-        except TopologyError as exc:
-            region = set(getattr(exc, "floating_nodes", []))
-            cands = sup[sup["in_service"] & (sup["mode"] == "flow") & sup["node"].isin(region)]
-            if not len(region) or not len(cands):
-                return changed  # another topology problem: the solver reports it
-            sid = cands["flow_kg_s"].idxmax()
-            nomination = float(sup.at[sid, "flow_kg_s"])
-            sup.at[sid, "mode"] = "pressure"
-            sup.at[sid, "p_set_bar"] = float(nodes.at[sup.at[sid, "node"], "p_max_bar"])
-            sup.at[sid, "flow_min_kg_s"] = nomination
-            sup.at[sid, "flow_max_kg_s"] = nomination
-            changed.append(str(sid))
-    return changed
+
+    def fix(exc: Exception) -> str | None:
+        region = set(getattr(exc, "floating_nodes", []))
+        cands = sup[sup["in_service"] & (sup["mode"] == "flow") & sup["node"].isin(region)]
+        if not len(region) or not len(cands):
+            return None  # another topology problem: the solver reports it
+        sid = cands["flow_kg_s"].idxmax()
+        nomination = float(sup.at[sid, "flow_kg_s"])
+        sup.at[sid, "mode"] = "pressure"
+        sup.at[sid, "p_set_bar"] = float(nodes.at[sup.at[sid, "node"], "p_max_bar"])
+        sup.at[sid, "flow_min_kg_s"] = nomination
+        sup.at[sid, "flow_max_kg_s"] = nomination
+        return str(sid)
+
+    return _repair_until_solvable(net, fix, limit=len(sup))
 
 def close_parallel_regulators(net: Network) -> list[str]:
     """Close all but one of the set-point regulators that feed the same zero-loss outlet group (see module
@@ -219,19 +214,32 @@ def close_parallel_regulators(net: Network) -> list[str]:
 
 def _break_set_point_loops(net: Network) -> list[str]:
     """Close one regulator of every loop made only of set-point elements (the solver names such loops)."""
+    cv = net.table("control_valve")
+
+    def fix(exc: Exception) -> str | None:
+        names = [n for n in getattr(exc, "elements", []) if n in cv.index and cv.at[n, "mode"] == "set_point"]
+        if not names:
+            return None  # another topology problem: the solver reports it
+        cv.at[names[-1], "mode"] = "closed"
+        return str(names[-1])
+
+    return _repair_until_solvable(net, fix, limit=len(cv))
+
+
+def _repair_until_solvable(net: Network, fix: Callable[[Exception], str | None], *, limit: int) -> list[str]:
+    """Build the solver's topology; on a TopologyError let ``fix`` change one element and try again. Returns the
+    elements changed; stops when the topology builds, ``fix`` cannot help, or after ``limit`` + 1 attempts."""
     from gasgrid.errors import TopologyError
     from gasgrid.steady.system import build_system
 
-    closed: list[str] = []
-    cv = net.table("control_valve")
-    for _ in range(len(cv) + 1):
+    changed: list[str] = []
+    for _ in range(limit + 1):
         try:
             build_system(net.compile())
-            return closed
+            return changed
         except TopologyError as exc:
-            names = [n for n in getattr(exc, "elements", []) if n in cv.index and cv.at[n, "mode"] == "set_point"]
-            if not names:
-                return closed  # another topology problem: the solver will report it
-            cv.at[names[-1], "mode"] = "closed"
-            closed.append(names[-1])
-    return closed
+            element = fix(exc)
+            if element is None:
+                return changed
+            changed.append(element)
+    return changed
