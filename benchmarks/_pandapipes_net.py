@@ -205,6 +205,7 @@ def matched_pair(network: Network, *, zero_loss: str = "pipe") -> tuple[Network,
 PIPEFLOW_OPTIONS: dict[str, Any] = {
     "mode": "hydraulics", "friction_model": "colebrook", "tolerance_colebrook": 1e-10,
     "max_iter_colebrook": 100, "max_iter_hyd": 100, "tol_p": 1e-6, "tol_m": 1e-6, "tol_res": 1e-6,
+    "use_numba": False,  # pandapipes picks numba up when installed; its numba Colebrook diverges on GasLib-582
 }
 
 

@@ -56,7 +56,7 @@ def test_export_back_to_pandapipes_reproduces_stanet(rel: str) -> None:
     """pandapipes → gasgrid → pandapipes keeps the physics: pandapipes then matches STANET as it does itself."""
     ppnet, net = _load(rel)
     export = to_pandapipes(net)
-    pp.pipeflow(export.net, tol_p=1e-7, tol_m=1e-7, max_iter_hyd=50)
+    pp.pipeflow(export.net, tol_p=1e-7, tol_m=1e-7, max_iter_hyd=50, use_numba=False)
     ids = net.meta["pandapipes"]["junction_ids"]
     got = np.array([export.net.res_junction.loc[export.junction_index[ids[str(i)]], "p_bar"]
                     for i in ppnet.junction.index])
@@ -106,7 +106,7 @@ def test_pump_networks_match_pandapipes(rel: str) -> None:
     assert len(net.pumps) == len(ppnet.pump)
     result = steady.solve_steady(net)
     assert result.ok, result.message
-    pp.pipeflow(ppnet, tol_p=1e-8, tol_m=1e-8, max_iter_hyd=60)
+    pp.pipeflow(ppnet, tol_p=1e-8, tol_m=1e-8, max_iter_hyd=60, use_numba=False)
     ids = net.meta["pandapipes"]["junction_ids"]
     got = np.array([result.nodes.loc[ids[str(i)], "p_bar"] for i in ppnet.junction.index])  # absolute
     heights = ppnet.junction["height_m"].to_numpy(float) if "height_m" in ppnet.junction else np.zeros(len(got))
