@@ -12,11 +12,12 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from gasgrid.gas import EOS
 from gasgrid.model.compiled import CompiledNetwork
-from gasgrid.physics.friction import darcy_friction
-from gasgrid.physics.pipe import PI_FLOOR, pipe_residual
-from gasgrid.physics.resistor import resistor_residual
-from gasgrid.steady.system import Behaviour, SteadySystem, coo_order_values
+from gasgrid.physics.friction import FIXED, darcy_friction
+from gasgrid.physics.kernels import COMPILED_LAWS, mean_pressure_kernel, pipe_kernel, resistor_kernel
+from gasgrid.physics.pipe import PI_FLOOR
+from gasgrid.steady.system import Behaviour, SteadySystem
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -85,6 +86,42 @@ class Assembler:
         self.pw_rows = self.rows[Behaviour.POWER]
         self.pw_cs = cs_of_arc[eq[self.pw_rows]]
         self.p_s = float(max(np.nanmax(self.power_set[self.pw_rows], initial=0.0), 1e6))
+        self._prepare_kernels()
+
+    def _prepare_kernels(self) -> None:
+        """Contiguous per-element inputs of the compiled pipe and resistor kernels, and index maps."""
+        net, sys = self.net, self.sys
+        P, s = net.pipe, self.p_sel
+        n = len(s)
+        self.k_law = np.ascontiguousarray(P.law[s], dtype=np.int64)
+        self.k_D = np.ascontiguousarray(P.diameter[s], dtype=float)
+        self.k_rough = np.ascontiguousarray(P.roughness[s], dtype=float)
+        self.k_mu = np.ascontiguousarray(np.broadcast_to(np.asarray(net.gas.viscosity, dtype=float), (n,)))
+        self.k_len = np.ascontiguousarray(P.length[s], dtype=float)
+        self.k_dh = np.ascontiguousarray(self.p_dh, dtype=float)
+        self.k_T = np.ascontiguousarray(P.temperature[s], dtype=float)
+        self.k_eff = np.ascontiguousarray(P.efficiency[s], dtype=float)
+        self.k_lam = np.zeros(n)
+        self.k_dln = np.zeros(n)
+        fixed = self.k_law == FIXED
+        self.k_lam[fixed] = P.lambda_fixed[s][fixed]
+        self.k_numpy_laws = np.flatnonzero(~np.isin(self.k_law, COMPILED_LAWS))  # classic equations, AGA
+        self.k_numpy_laws = self.k_numpy_laws[self.k_law[self.k_numpy_laws] != FIXED]
+        R = net.resistor
+        self.k_r_drag = np.ascontiguousarray(R.drag[self.r_sel], dtype=float)
+        self.k_r_D = np.ascontiguousarray(R.diameter[self.r_sel], dtype=float)
+        self.k_r_dp = np.ascontiguousarray(R.dp_fixed[self.r_sel], dtype=float)
+        self.ideal = net.gas.eos is EOS.IDEAL
+        # balances and Jacobian value order
+        free = np.flatnonzero(sys.free_col >= 0)
+        self.free_groups = free
+        self.free_cols = sys.free_col[free]
+        self.sel_bto = np.flatnonzero(sys.brow_to >= 0)
+        self.sel_bfrom = np.flatnonzero(sys.brow_from >= 0)
+        self.sel_cfrom = np.flatnonzero(sys.col_from >= 0)
+        self.sel_cto = np.flatnonzero(sys.col_to >= 0)
+        self.active_rows = [beh for beh in (Behaviour.SET_TO, Behaviour.SET_FROM, Behaviour.RATIO, Behaviour.FLOW)
+                            if len(self.rows[beh])]
 
     # --- unknowns <-> physical ---------------------------------------------------------------------
     def group_pi(self, x: F64) -> F64:
@@ -100,8 +137,9 @@ class Assembler:
     # --- residual and Jacobian ---------------------------------------------------------------------
     def __call__(self, x: F64, jacobian: bool = True, picard_q: F64 | None = None) -> tuple[F64, sp.spmatrix | None]:
         sys, net = self.sys, self.net
-        pi = self.group_pi(x)
-        q = self.flows(x)
+        pi = self.pi_fixed_groups.copy()
+        pi[self.free_groups] = x[self.free_cols] * self.pi_s
+        q = x[sys.n_free :]
         pf = pi[sys.g_from]
         pt = pi[sys.g_to]
         m = len(q)
@@ -110,54 +148,66 @@ class Assembler:
         d_to = np.zeros(m)
         d_q = np.zeros(m)
         row_scale = np.full(m, 1.0 / self.pi_s)
+        use_picard = picard_q is not None
+        gas = net.gas
 
         r = self.p_row
         if len(r):
-            P = net.pipe
-            s = self.p_sel
-            qa = np.abs(q[r])
-            lam, dln = darcy_friction(
-                P.law[s], qa, P.diameter[s], P.roughness[s], net.gas.viscosity, P.lambda_fixed[s],
-                relative_density=net.gas.relative_density, temperature=P.temperature[s],
-            )
-            out = pipe_residual(
-                pf[r], pt[r], q[r], length=P.length[s], diameter=P.diameter[s], dh=self.p_dh,
-                temperature=P.temperature[s], lam=lam, dlnlam=dln, efficiency=P.efficiency[s], gas=net.gas,
-                picard_q=None if picard_q is None else picard_q[r],
-            )
-            Fa[r], d_from[r], d_to[r], d_q[r] = out.F, out.dF_dpi_from, out.dF_dpi_to, out.dF_dq
+            pfr, ptr, qr = pf[r], pt[r], q[r]
+            pm = np.empty(len(r))
+            mean_pressure_kernel(pfr, ptr, pm)
+            if self.ideal:
+                z, dz = np.ones(len(r)), np.zeros(len(r))
+            else:
+                z, dz = gas.z_and_dz_dp(pm, self.k_T)
+            if len(self.k_numpy_laws):
+                k = self.k_numpy_laws
+                P, s = net.pipe, self.p_sel[k]
+                self.k_lam[k], self.k_dln[k] = darcy_friction(
+                    P.law[s], np.abs(qr[k]), P.diameter[s], P.roughness[s], gas.viscosity, P.lambda_fixed[s],
+                    relative_density=gas.relative_density, temperature=P.temperature[s],
+                )
+            pq = picard_q[r] if use_picard else qr
+            F_, df, dt, dq = np.empty(len(r)), np.empty(len(r)), np.empty(len(r)), np.empty(len(r))
+            pipe_kernel(pfr, ptr, qr, self.k_law, self.k_D, self.k_rough, self.k_mu, self.k_lam, self.k_dln,
+                        self.k_len, self.k_dh, self.k_T, self.k_eff, np.ascontiguousarray(z, dtype=float),
+                        np.ascontiguousarray(dz, dtype=float), gas.R_specific, pq, use_picard, F_, df, dt, dq)
+            Fa[r], d_from[r], d_to[r], d_q[r] = F_, df, dt, dq
         r = self.r_row
         if len(r):
-            R = net.resistor
-            s = self.r_sel
-            out = resistor_residual(
-                pf[r], pt[r], q[r], drag=R.drag[s], diameter=R.diameter[s], dp_fixed=R.dp_fixed[s],
-                temperature=net.temperature, gas=net.gas, picard_q=None if picard_q is None else picard_q[r],
-                q_reg=1e-3 * self.q_s, q_reg_drag=1e-6 * self.q_s,
-            )
-            Fa[r], d_from[r], d_to[r], d_q[r] = out.F, out.dF_dpi_from, out.dF_dpi_to, out.dF_dq
+            pfr, ptr, qr = pf[r], pt[r], q[r]
+            pmr = 0.5 * (np.sqrt(np.maximum(pfr, PI_FLOOR)) + np.sqrt(np.maximum(ptr, PI_FLOOR)))
+            z = np.ones(len(r)) if self.ideal else np.asarray(gas.z(pmr, net.temperature), dtype=float)
+            pq = picard_q[r] if use_picard else qr
+            F_, df, dt, dq = np.empty(len(r)), np.empty(len(r)), np.empty(len(r)), np.empty(len(r))
+            resistor_kernel(pfr, ptr, qr, self.k_r_drag, self.k_r_D, self.k_r_dp, np.ascontiguousarray(z),
+                            gas.R_specific, float(net.temperature), pq, use_picard, 1e-3 * self.q_s,
+                            1e-6 * self.q_s, F_, df, dt, dq)
+            Fa[r], d_from[r], d_to[r], d_q[r] = F_, df, dt, dq
         r = self.u_row
         if len(r):
             from gasgrid.physics.pump import pump_residual
 
             U, s = net.pump, self.u_sel
             out = pump_residual(pf[r], pt[r], q[r], c0=U.c0[s], c1=U.c1[s], c2=U.c2[s], temperature=net.temperature,
-                                gas=net.gas)
+                                gas=gas)
             Fa[r], d_from[r], d_to[r], d_q[r] = out.F, out.dF_dpi_from, out.dF_dpi_to, out.dF_dq
-        r = self.rows[Behaviour.SET_TO]
-        Fa[r] = pt[r] - self.pi_set[r]
-        d_to[r] = 1.0
-        r = self.rows[Behaviour.SET_FROM]
-        Fa[r] = pf[r] - self.pi_set[r]
-        d_from[r] = 1.0
-        r = self.rows[Behaviour.RATIO]
-        Fa[r] = pt[r] - self.ratio2[r] * pf[r]
-        d_to[r] = 1.0
-        d_from[r] = -self.ratio2[r]
-        r = self.rows[Behaviour.FLOW]
-        Fa[r] = q[r] - self.q_set[r]
-        d_q[r] = 1.0
-        row_scale[r] = 1.0 / self.q_s
+        for beh in self.active_rows:
+            r = self.rows[beh]
+            if beh == Behaviour.SET_TO:
+                Fa[r] = pt[r] - self.pi_set[r]
+                d_to[r] = 1.0
+            elif beh == Behaviour.SET_FROM:
+                Fa[r] = pf[r] - self.pi_set[r]
+                d_from[r] = 1.0
+            elif beh == Behaviour.RATIO:
+                Fa[r] = pt[r] - self.ratio2[r] * pf[r]
+                d_to[r] = 1.0
+                d_from[r] = -self.ratio2[r]
+            else:  # FLOW
+                Fa[r] = q[r] - self.q_set[r]
+                d_q[r] = 1.0
+                row_scale[r] = 1.0 / self.q_s
         r = self.pw_rows
         if len(r):
             from gasgrid.physics.compressor import station_power
@@ -166,7 +216,7 @@ class Assembler:
             st = station_power(
                 q[r], np.sqrt(np.maximum(pf[r], PI_FLOOR)), np.sqrt(np.maximum(pt[r], PI_FLOOR)),
                 T_suction=C.suction_temperature[k], efficiency=C.efficiency[k], polytropic=C.polytropic[k],
-                electric=C.electric[k], driver_efficiency=C.driver_efficiency[k], gas=net.gas,
+                electric=C.electric[k], driver_efficiency=C.driver_efficiency[k], gas=gas,
             )
             Fa[r] = st.power_shaft - self.power_set[r]
             d_q[r] = st.dP_dq
@@ -175,21 +225,23 @@ class Assembler:
             row_scale[r] = 1.0 / self.p_s
 
         # balances of free groups: inflow - outflow - withdrawal
-        bal = -self.w_group.copy()
-        np.add.at(bal, sys.g_to, q)
-        np.subtract.at(bal, sys.g_from, q)
-        free = sys.free_col >= 0
-        Fb = np.zeros(sys.n_free)
-        Fb[sys.free_col[free]] = bal[free]
-        F = np.concatenate([Fb / self.q_s, Fa * row_scale])
+        ng = sys.n_groups
+        bal = -self.w_group
+        if m:
+            bal = bal + np.bincount(sys.g_to, weights=q, minlength=ng) - np.bincount(sys.g_from, weights=q, minlength=ng)
+        F = np.empty(sys.n)
+        F[self.free_cols] = bal[self.free_groups] / self.q_s
+        F[sys.n_free :] = Fa * row_scale
         if not jacobian:
             return F, None
-        vals = coo_order_values(
-            sys,
-            np.full(m, 1.0 / self.q_s),
-            np.full(m, -1.0 / self.q_s),
-            d_from * row_scale * self.pi_s,
-            d_to * row_scale * self.pi_s,
-            d_q * row_scale,
+        inv_qs = 1.0 / self.q_s
+        vals = np.concatenate(
+            [
+                np.full(len(self.sel_bto), inv_qs),
+                np.full(len(self.sel_bfrom), -inv_qs),
+                (d_from * row_scale)[self.sel_cfrom] * self.pi_s,
+                (d_to * row_scale)[self.sel_cto] * self.pi_s,
+                d_q * row_scale,
+            ]
         )
         return F, sys.matrix(vals)

@@ -7,6 +7,7 @@ with the nodes where the pressure collapses; their pressures are NaN, never <= 0
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -43,19 +44,18 @@ class SteadyStatus(StrEnum):
 
 @dataclass
 class SteadyResult:
-    """Outcome of a steady solve. Pressures are absolute; ``p_barg`` is gauge against 1.01325 bar."""
+    """Outcome of a steady solve. Pressures are absolute; ``p_barg`` is gauge against 1.01325 bar.
+
+    The tables (``nodes``, ``arcs``, ``supplies``, ``demands``, ``violations``, ``collapse``) are built from
+    the result's arrays on first access (sweeps that read only the headline figures never pay for them);
+    ``n_violations`` and the arrays ``p_Pa``, ``node_pi`` and ``arc_q`` are available without building any.
+    """
 
     status: SteadyStatus
     message: str
     iterations: int
     residual_history: list[float]
     mass_balance_error: float  # max |node imbalance| / throughput
-    nodes: pd.DataFrame
-    arcs: pd.DataFrame
-    supplies: pd.DataFrame
-    demands: pd.DataFrame
-    violations: pd.DataFrame
-    collapse: pd.DataFrame  # nodes whose squared pressure is <= 0 (infeasible)
     linepack_kg: float
     compressors: pd.DataFrame = field(default_factory=pd.DataFrame)
     control_valves: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -63,9 +63,38 @@ class SteadyResult:
     timings: dict[str, float] = field(default_factory=dict)
     node_pi: F64 | None = field(default=None, repr=False)  # Pa^2 per node (warm starts)
     arc_q: F64 | None = field(default=None, repr=False)  # kg/s per arc (warm starts)
+    p_Pa: F64 | None = field(default=None, repr=False)  # absolute pressure per node, Pa (NaN: undefined)
     throughput_kg_s: float = 0.0
     normal_density: float = float("nan")  # kg/m^3 at 0 °C, 1.01325 bar (for the Nm^3 columns)
     extra: dict[str, Any] = field(default_factory=dict)
+    n_violations: int = 0
+    _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _builders: dict[str, Callable[[], pd.DataFrame]] = field(default_factory=dict, repr=False)
+
+    def _table(self, name: str) -> pd.DataFrame:
+        table = self._tables.get(name)
+        if table is None:
+            table = self._builders[name]() if name in self._builders else pd.DataFrame()
+            self._tables[name] = table
+        return table
+
+    def _set_table(self, name: str, value: pd.DataFrame) -> None:
+        self._tables[name] = value
+        if name == "violations":
+            self.n_violations = len(value)
+
+    nodes = property(lambda self: self._table("nodes"), lambda self, v: self._set_table("nodes", v),
+                     doc="Per node: p_Pa, p_bar, p_barg, z, rho_kg_m3, p_min_bar, p_max_bar, withdrawal_kg_s, elevation_m.")
+    arcs = property(lambda self: self._table("arcs"), lambda self, v: self._set_table("arcs", v),
+                    doc="Per arc: kind, ends, active, q_kg_s, q_Nm3_h, end pressures (bar), velocities, linepack_kg.")
+    supplies = property(lambda self: self._table("supplies"), lambda self, v: self._set_table("supplies", v),
+                        doc="Per supply: node, mode, flow_kg_s, p_bar, in_service, flow_Nm3_h.")
+    demands = property(lambda self: self._table("demands"), lambda self, v: self._set_table("demands", v),
+                       doc="Per demand: node, flow_kg_s, p_bar, p_min_bar, in_service, flow_Nm3_h.")
+    violations = property(lambda self: self._table("violations"), lambda self, v: self._set_table("violations", v),
+                          doc="Every bound violation, worst (smallest margin) first.")
+    collapse = property(lambda self: self._table("collapse"), lambda self, v: self._set_table("collapse", v),
+                        doc="Nodes whose squared pressure is <= 0 (infeasible), most negative first.")
 
     @property
     def ok(self) -> bool:
@@ -133,73 +162,33 @@ def build_result(
     p = np.where(live & ~collapsed, np.sqrt(np.where(live & ~collapsed, node_pi, 1.0)), np.nan)
 
     # mass balance, from the final flows on every arc (independent of the solver's residual)
-    imbalance = -withdrawal.copy()
-    np.add.at(imbalance, net.arc_to, q_arc)
-    np.subtract.at(imbalance, net.arc_from, q_arc)
+    n = net.n_nodes
     s = net.supply
     ref = s.active & s.fixed_pressure
-    np.add.at(imbalance, s.node[ref], supply_flow[ref])
+    imbalance = (_bincount(net.arc_to, q_arc, n) - _bincount(net.arc_from, q_arc, n)
+                 + _bincount(s.node[ref], supply_flow[ref], n) - withdrawal)
     # relative to the throughput, with a floor of 1 g/s so that a network without load is judged absolutely
     throughput = float(max(np.abs(withdrawal).sum() / 2.0 + np.abs(supply_flow[ref]).sum() / 2.0, 1e-3))
     mb = float(np.max(np.abs(imbalance)) / throughput) if len(imbalance) else 0.0
 
     rho_n = gas.reference_density(Reference.NORMAL)
-    T_nodes = np.full(net.n_nodes, net.temperature)
-    z_nodes = np.where(np.isfinite(p), gas.z(np.nan_to_num(p, nan=1e5), T_nodes), np.nan)
-    nodes = pd.DataFrame(
-        {
-            "p_Pa": p,
-            "p_bar": p / 1e5,
-            "p_barg": (p - 101_325.0) / 1e5,
-            "z": z_nodes,
-            "rho_kg_m3": p / (z_nodes * gas.R_specific * net.temperature),
-            "p_min_bar": net.p_min / 1e5,
-            "p_max_bar": net.p_max / 1e5,
-            "withdrawal_kg_s": withdrawal,
-            "elevation_m": net.elevation,
-        },
-        index=pd.Index(net.node_ids, name="id"),
-    )
-    arcs = _arc_table(net, sys, q_arc, p, rho_n)
-    supplies = pd.DataFrame(
-        {
-            "node": net.node_ids[s.node],
-            "mode": np.where(s.fixed_pressure, "pressure", "flow"),
-            "flow_kg_s": np.where(s.active, np.where(s.fixed_pressure, supply_flow, s.flow), 0.0),
-            "p_bar": p[s.node] / 1e5,
-            "in_service": s.active,
-        },
-        index=pd.Index(s.ids, name="id"),
-    )
-    supplies["flow_Nm3_h"] = supplies["flow_kg_s"] / rho_n * 3600.0
-    d = net.demand
-    demands = pd.DataFrame(
-        {
-            "node": net.node_ids[d.node],
-            "flow_kg_s": np.where(d.active, d.flow, 0.0),
-            "p_bar": p[d.node] / 1e5,
-            "p_min_bar": net.p_min[d.node] / 1e5,
-            "in_service": d.active,
-        },
-        index=pd.Index(d.ids, name="id"),
-    )
-    demands["flow_Nm3_h"] = demands["flow_kg_s"] / rho_n * 3600.0
     P = net.pipe
+    lp_pipe = np.full(len(P.arc), np.nan)
     if len(P):
         pf = np.nan_to_num(p[net.arc_from[P.arc]], nan=0.0)
         pt = np.nan_to_num(p[net.arc_to[P.arc]], nan=0.0)
         lp = pipe_linepack(np.maximum(pf, 1.0), np.maximum(pt, 1.0), length=P.length, diameter=P.diameter,
                            temperature=P.temperature, gas=gas)
         active_pipe = sys.behaviour[P.arc] != Behaviour.REMOVED
-        arcs.loc[net.arc_ids[P.arc], "linepack_kg"] = np.where(active_pipe & (pf > 0) & (pt > 0), lp, np.nan)
+        lp_pipe = np.where(active_pipe & (pf > 0) & (pt > 0), lp, np.nan)
         linepack = float(np.nansum(lp[active_pipe]))
     else:
         linepack = 0.0
 
-    collapse = pd.DataFrame(
-        {"p2_bar2": node_pi[collapsed] / 1e10}, index=pd.Index(net.node_ids[collapsed], name="id")
-    ).sort_values("p2_bar2")
-    violations = _violations(net, sys, p, q_arc, supply_flow, opts)
+    coll_idx = np.flatnonzero(collapsed)
+    coll_idx = coll_idx[np.argsort(node_pi[coll_idx], kind="stable")]
+    viol = _violation_arrays(net, sys, p, q_arc, supply_flow, opts)
+    n_viol = len(viol["margin"])
 
     if not nres.converged:
         status = SteadyStatus.NOT_CONVERGED
@@ -208,22 +197,21 @@ def build_result(
             f"{nres.residual_history[-1]:.2e}). {nres.message} Check the pressure references and active-element "
             "settings, or raise max_iter; the partial state is not a solution."
         )
-    elif collapsed.any():
+    elif len(coll_idx):
         status = SteadyStatus.INFEASIBLE
-        worst = collapse.index[0]
+        worst = str(net.node_ids[coll_idx[0]])
         refs = ", ".join(f"{s.ids[k]} at {s.p_set[k] / 1e5:.2f} bar" for k in np.flatnonzero(ref)[:3])
         message = (
-            f"infeasible: the pressure collapses at node {worst!r} (p^2 would be {collapse.iloc[0, 0]:.1f} bar^2) "
-            f"and at {collapsed.sum() - 1} other node(s). The pressure references ({refs}) cannot push the demand "
-            "through the network: reduce the demand, raise the supply pressure, or activate compression."
+            f"infeasible: the pressure collapses at node {worst!r} (p^2 would be {node_pi[coll_idx[0]] / 1e10:.1f} "
+            f"bar^2) and at {len(coll_idx) - 1} other node(s). The pressure references ({refs}) cannot push the "
+            "demand through the network: reduce the demand, raise the supply pressure, or activate compression."
         )
-    elif len(violations):
+    elif n_viol:
         status = SteadyStatus.VIOLATIONS
-        top = violations.iloc[0]
         message = (
-            f"solved with {len(violations)} bound violation(s); worst: {top['kind']} {top['element']!r} "
-            f"{top['quantity']} {top['value']:.4g} {top['unit']} vs bound {top['bound']:.4g} "
-            f"(margin {top['margin']:.4g})."
+            f"solved with {n_viol} bound violation(s); worst: {viol['kind'][0]} {viol['element'][0]!r} "
+            f"{viol['quantity'][0]} {viol['value'][0]:.4g} {viol['unit'][0]} vs bound {viol['bound'][0]:.4g} "
+            f"(margin {viol['margin'][0]:.4g})."
         )
     else:
         status = SteadyStatus.SOLVED
@@ -231,11 +219,74 @@ def build_result(
     n_dead = int(sys.dead_groups[sys.group].sum())
     if n_dead:
         message += f" {n_dead} node(s) are isolated without load or reference; their pressure is undefined (NaN)."
+
+    def nodes() -> pd.DataFrame:
+        T_nodes = np.full(net.n_nodes, net.temperature)
+        z_nodes = np.where(np.isfinite(p), gas.z(np.nan_to_num(p, nan=1e5), T_nodes), np.nan)
+        return pd.DataFrame(
+            {
+                "p_Pa": p,
+                "p_bar": p / 1e5,
+                "p_barg": (p - 101_325.0) / 1e5,
+                "z": z_nodes,
+                "rho_kg_m3": p / (z_nodes * gas.R_specific * net.temperature),
+                "p_min_bar": net.p_min / 1e5,
+                "p_max_bar": net.p_max / 1e5,
+                "withdrawal_kg_s": withdrawal,
+                "elevation_m": net.elevation,
+            },
+            index=pd.Index(net.node_ids, name="id"),
+        )
+
+    def arcs() -> pd.DataFrame:
+        table = _arc_table(net, sys, q_arc, p, rho_n)
+        if len(P):
+            col = table["linepack_kg"].to_numpy(copy=True)
+            col[P.arc] = lp_pipe
+            table["linepack_kg"] = col
+        return table
+
+    def supplies() -> pd.DataFrame:
+        flow = np.where(s.active, np.where(s.fixed_pressure, supply_flow, s.flow), 0.0)
+        return pd.DataFrame(
+            {
+                "node": net.node_ids[s.node],
+                "mode": np.where(s.fixed_pressure, "pressure", "flow"),
+                "flow_kg_s": flow,
+                "p_bar": p[s.node] / 1e5,
+                "in_service": s.active,
+                "flow_Nm3_h": flow / rho_n * 3600.0,
+            },
+            index=pd.Index(s.ids, name="id"),
+        )
+
+    def demands() -> pd.DataFrame:
+        d = net.demand
+        flow = np.where(d.active, d.flow, 0.0)
+        return pd.DataFrame(
+            {
+                "node": net.node_ids[d.node],
+                "flow_kg_s": flow,
+                "p_bar": p[d.node] / 1e5,
+                "p_min_bar": net.p_min[d.node] / 1e5,
+                "in_service": d.active,
+                "flow_Nm3_h": flow / rho_n * 3600.0,
+            },
+            index=pd.Index(d.ids, name="id"),
+        )
+
+    def collapse() -> pd.DataFrame:
+        return pd.DataFrame({"p2_bar2": node_pi[coll_idx] / 1e10}, index=pd.Index(net.node_ids[coll_idx], name="id"))
+
+    def violations() -> pd.DataFrame:
+        return pd.DataFrame(viol, columns=VIOLATION_COLUMNS)
+
     return SteadyResult(
         status=status, message=message, iterations=nres.iterations, residual_history=nres.residual_history,
-        mass_balance_error=mb, nodes=nodes, arcs=arcs, supplies=supplies, demands=demands,
-        violations=violations, collapse=collapse, linepack_kg=linepack, node_pi=node_pi, arc_q=q_arc,
-        throughput_kg_s=throughput, normal_density=rho_n,
+        mass_balance_error=mb, linepack_kg=linepack, node_pi=node_pi, arc_q=q_arc, p_Pa=p,
+        throughput_kg_s=throughput, normal_density=rho_n, n_violations=n_viol,
+        _builders={"nodes": nodes, "arcs": arcs, "supplies": supplies, "demands": demands, "collapse": collapse,
+                   "violations": violations},
     )
 
 
@@ -272,6 +323,62 @@ def _arc_table(net: CompiledNetwork, sys: SteadySystem, q: F64, p: F64, rho_n: f
     return arcs
 
 
+@dataclass(frozen=True)
+class _ZeroFlowTopology:
+    """What :func:`_recover_zero_flows` needs that depends only on the topology (cached on the system)."""
+
+    ref: NDArray[np.int64]  # pressure supplies in service
+    grounds: NDArray[np.int64]  # super-nodes holding them
+    ground_of_node: NDArray[np.int64]  # per node: index into grounds, or -1
+    a_from: NDArray[np.int64]
+    a_to: NDArray[np.int64]
+    keep: NDArray[np.bool_]  # unknown potentials (one node of each connected piece is grounded)
+    lu: Any  # SuperLU of the reduced Laplacian, or None
+    diag: F64 | None  # 1x1 systems
+
+
+def _zero_flow_topology(net: CompiledNetwork, sys: SteadySystem) -> _ZeroFlowTopology:
+    cached = sys.__dict__.get("_zero_flow_topology")
+    if cached is not None:
+        return cached
+    n = net.n_nodes
+    s = net.supply
+    ref = np.flatnonzero(s.active & s.fixed_pressure)
+    grounds = np.unique(sys.group[s.node[ref]])
+    gidx = np.full(sys.n_groups, -1, dtype=np.int64)
+    gidx[grounds] = np.arange(len(grounds))
+    n_tot = n + len(grounds)
+    za = sys.zero_arcs
+    a_from = np.concatenate([net.arc_from[za], n + gidx[sys.group[s.node[ref]]]]).astype(np.int64)
+    a_to = np.concatenate([net.arc_to[za], s.node[ref]]).astype(np.int64)
+    m = len(a_from)
+    keep = np.zeros(n_tot, dtype=bool)
+    lu = diag = None
+    if m:
+        A = sp.csr_matrix(
+            (np.concatenate([np.ones(m), -np.ones(m)]), (np.concatenate([np.arange(m)] * 2),
+                                                         np.concatenate([a_from, a_to]))),
+            shape=(m, n_tot),
+        )
+        L = (A.T @ A).tocsr()
+        from scipy.sparse.csgraph import connected_components
+
+        _, piece = connected_components(L, directed=False)
+        first = np.unique(piece, return_index=True)[1]
+        keep[:] = True
+        keep[first] = False
+        if keep.any():
+            Lr = L[keep][:, keep].tocsc()
+            if Lr.shape[0] > 1:
+                lu = spla.splu(Lr)
+            else:
+                diag = Lr.toarray().ravel()
+    topo = _ZeroFlowTopology(ref=ref, grounds=grounds, ground_of_node=gidx[sys.group], a_from=a_from, a_to=a_to,
+                             keep=keep, lu=lu, diag=diag)
+    sys.__dict__["_zero_flow_topology"] = topo
+    return topo
+
+
 def _recover_zero_flows(
     net: CompiledNetwork, sys: SteadySystem, q_arc: F64, withdrawal: F64
 ) -> tuple[F64, F64]:
@@ -282,71 +389,63 @@ def _recover_zero_flows(
     one super-node).
     """
     n = net.n_nodes
-    s = net.supply
-    ref = np.flatnonzero(s.active & s.fixed_pressure)
-    grounds = np.unique(sys.group[s.node[ref]])
-    gidx = np.full(sys.n_groups, -1, dtype=np.int64)
-    gidx[grounds] = n + np.arange(len(grounds))
-    n_tot = n + len(grounds)
-    # required net outflow through zero arcs (and supply arcs) at each node
-    b = np.zeros(n_tot)
-    b[:n] = -withdrawal
-    np.add.at(b, net.arc_to, q_arc)
-    np.subtract.at(b, net.arc_from, q_arc)
-    za = sys.zero_arcs
-    a_from = np.concatenate([net.arc_from[za], gidx[sys.group[s.node[ref]]]])
-    a_to = np.concatenate([net.arc_to[za], s.node[ref]])
-    # the ground balances the rest of its super-node
-    for g in grounds:
-        members = np.flatnonzero(sys.group == g)
-        b[gidx[g]] = -b[members].sum()
-    m = len(a_from)
-    supply_flow = np.zeros(len(s.ids))
-    if m == 0:
+    topo = _zero_flow_topology(net, sys)
+    supply_flow = np.zeros(len(net.supply.ids))
+    if len(topo.a_from) == 0:
         return np.zeros(0), supply_flow
-    A = sp.csr_matrix(
-        (np.concatenate([np.ones(m), -np.ones(m)]), (np.concatenate([np.arange(m)] * 2),
-                                                     np.concatenate([a_from, a_to]))),
-        shape=(m, n_tot),
-    )
-    L = (A.T @ A).tocsr()
-    # ground one node of every connected piece
-    from scipy.sparse.csgraph import connected_components
-
-    _, piece = connected_components(L, directed=False)
-    first = np.unique(piece, return_index=True)[1]
-    keep = np.ones(n_tot, dtype=bool)
-    keep[first] = False
-    phi = np.zeros(n_tot)
-    if keep.any():
-        Lr = L[keep][:, keep].tocsc()
-        phi[keep] = spla.spsolve(Lr, b[keep]) if Lr.shape[0] > 1 else b[keep] / Lr.toarray().ravel()
-    flows = phi[a_from] - phi[a_to]
-    supply_flow[ref] = flows[len(za):]
-    return flows[: len(za)], supply_flow
+    # required net outflow through zero arcs (and supply arcs) at each node
+    b_nodes = _bincount(net.arc_to, q_arc, n) - _bincount(net.arc_from, q_arc, n) - withdrawal
+    # the ground balances the rest of its super-node
+    g = topo.ground_of_node
+    in_ground = g >= 0
+    b_ground = -_bincount(g[in_ground], b_nodes[in_ground], len(topo.grounds))
+    b = np.concatenate([b_nodes, b_ground])
+    phi = np.zeros(len(b))
+    keep = topo.keep
+    if topo.lu is not None:
+        phi[keep] = topo.lu.solve(b[keep])
+    elif topo.diag is not None:
+        phi[keep] = b[keep] / topo.diag
+    flows = phi[topo.a_from] - phi[topo.a_to]
+    nz = len(sys.zero_arcs)
+    supply_flow[topo.ref] = flows[nz:]
+    return flows[:nz], supply_flow
 
 
-def _violations(
+def _bincount(index: NDArray[np.int64], weights: F64, n: int) -> F64:
+    """Sum of ``weights`` per index in 0..n-1, as floats (also for empty input)."""
+    return np.bincount(index, weights=weights, minlength=n).astype(float, copy=False)
+
+
+def _violation_arrays(
     net: CompiledNetwork, sys: SteadySystem, p: F64, q: F64, supply_flow: F64, opts: SteadyOptions
-) -> pd.DataFrame:
-    rows: list[dict[str, Any]] = []
+) -> dict[str, NDArray[Any]]:
+    """Every bound violation as columns (``VIOLATION_COLUMNS``), worst (smallest margin) first."""
     tol = opts.bound_tol_bar * 1e5
+    parts: list[dict[str, Any]] = []
+
+    def add(kind: str, element: NDArray[Any], quantity: str, value: F64, bound: F64, margin: F64, unit: str,
+            message: str) -> None:
+        if len(value):
+            parts.append({"kind": kind, "element": element.astype(str), "quantity": quantity, "value": value,
+                          "bound": bound, "margin": margin, "unit": unit, "message": message, "n": len(value)})
+
     live = np.isfinite(p)
-    lo = live & (p < net.p_min - tol)
-    for i in np.flatnonzero(lo):
-        rows.append(_v("node", net.node_ids[i], "pressure", p[i] / 1e5, net.p_min[i] / 1e5, (p[i] - net.p_min[i]) / 1e5,
-                       "bar", "below minimum pressure"))
-    hi = live & (p > net.p_max + tol)
-    for i in np.flatnonzero(hi):
-        rows.append(_v("node", net.node_ids[i], "pressure", p[i] / 1e5, net.p_max[i] / 1e5, (net.p_max[i] - p[i]) / 1e5,
-                       "bar", "above maximum pressure"))
+    with np.errstate(invalid="ignore"):
+        lo = np.flatnonzero(live & (p < net.p_min - tol))
+        hi = np.flatnonzero(live & (p > net.p_max + tol))
+    add("node", net.node_ids[lo], "pressure", p[lo] / 1e5, net.p_min[lo] / 1e5, (p[lo] - net.p_min[lo]) / 1e5, "bar",
+        "below minimum pressure")
+    add("node", net.node_ids[hi], "pressure", p[hi] / 1e5, net.p_max[hi] / 1e5, (net.p_max[hi] - p[hi]) / 1e5, "bar",
+        "above maximum pressure")
     P = net.pipe
     if len(P):
         pmax_arc = np.fmax(p[net.arc_from[P.arc]], p[net.arc_to[P.arc]])
-        bad = (sys.behaviour[P.arc] != Behaviour.REMOVED) & (pmax_arc > P.p_max + tol)
-        for k in np.flatnonzero(bad):
-            rows.append(_v("pipe", net.arc_ids[P.arc[k]], "pressure", pmax_arc[k] / 1e5, P.p_max[k] / 1e5,
-                           (P.p_max[k] - pmax_arc[k]) / 1e5, "bar", "above pipe MAOP"))
+        with np.errstate(invalid="ignore"):
+            k = np.flatnonzero((sys.behaviour[P.arc] != Behaviour.REMOVED) & (pmax_arc > P.p_max + tol))
+        add("pipe", net.arc_ids[P.arc[k]], "pressure", pmax_arc[k] / 1e5, P.p_max[k] / 1e5,
+            (P.p_max[k] - pmax_arc[k]) / 1e5, "bar", "above pipe MAOP")
+    rows: list[dict[str, Any]] = []
     s = net.supply
     ftol = opts.flow_tol_kg_s
     for k in np.flatnonzero(s.active & s.fixed_pressure):
@@ -360,8 +459,25 @@ def _violations(
     extra = net.__dict__.get("_extra_violations")
     if extra:
         rows.extend(extra)
-    frame = pd.DataFrame(rows, columns=VIOLATION_COLUMNS)
-    return frame.sort_values("margin", kind="stable").reset_index(drop=True)
+    for r in rows:
+        parts.append({c: np.array([r[c]], dtype=object if c in ("kind", "element", "quantity", "unit", "message")
+                                  else float) for c in VIOLATION_COLUMNS} | {"n": 1})
+    out: dict[str, NDArray[Any]] = {}
+    for c in VIOLATION_COLUMNS:
+        if c in ("value", "bound", "margin"):
+            out[c] = np.concatenate([np.asarray(pt[c], dtype=float) for pt in parts]) if parts else np.zeros(0)
+        else:
+            out[c] = (np.concatenate([np.broadcast_to(np.asarray(pt[c], dtype=object), (pt["n"],)) for pt in parts])
+                      if parts else np.zeros(0, dtype=object))
+    order = np.argsort(out["margin"], kind="stable")
+    return {c: v[order] for c, v in out.items()}
+
+
+def _violations(
+    net: CompiledNetwork, sys: SteadySystem, p: F64, q: F64, supply_flow: F64, opts: SteadyOptions
+) -> pd.DataFrame:
+    """The violation table (see :func:`_violation_arrays`)."""
+    return pd.DataFrame(_violation_arrays(net, sys, p, q, supply_flow, opts), columns=VIOLATION_COLUMNS)
 
 
 def _v(kind: str, element: Any, quantity: str, value: float, bound: float, margin: float, unit: str,
