@@ -27,7 +27,7 @@ from gasgrid.physics.friction import (
     SWAMEE_JAIN,
 )
 from gasgrid.physics.pipe import PI_FLOOR
-from gasgrid.units import G_ACCEL
+from gasgrid.units import G_ACCEL, PSI
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -38,7 +38,7 @@ COMPILED_LAWS = (COLEBROOK, NIKURADSE, HOFER, SWAMEE_JAIN, FIXED)
 _LN10 = math.log(10.0)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _friction(law: int, q_abs: float, D: float, k: float, mu: float, lam_fixed: float) -> tuple[float, float]:
     """λ and d ln λ / d ln q of one pipe (see :func:`gasgrid.physics.friction.darcy_friction`)."""
     if law == FIXED:
@@ -86,7 +86,30 @@ def _friction(law: int, q_abs: float, D: float, k: float, mu: float, lam_fixed: 
     return 0.25 / (lg * lg), 0.0 if frozen else 2.0 * 0.9 * t / (_LN10 * u * lg)
 
 
-@njit(cache=True, nogil=True)
+EOS_GIVEN, EOS_IDEAL, EOS_PAPAY, EOS_CNGA = -1, 0, 1, 2
+"""``eos`` codes of the kernels: Z passed in by the caller (reference equations), or evaluated inside."""
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _z(eos: int, p: float, T: float, pc: float, Tc: float, G: float) -> tuple[float, float]:
+    """Z and dZ/dp [1/Pa] for the correlations of :class:`gasgrid.gas.Gas` (ideal, Papay, CNGA)."""
+    if eos == EOS_IDEAL:
+        return 1.0, 0.0
+    if eos == EOS_PAPAY:
+        pr = p / pc
+        Tr = T / Tc
+        a = 3.52 * math.exp(-2.26 * Tr)
+        b = 0.274 * math.exp(-1.878 * Tr)
+        return 1.0 - a * pr + b * pr * pr, (-a + 2.0 * b * pr) / pc
+    # CNGA (gauge psi, degrees Rankine)
+    pg_psi = (p - 101_325.0) / PSI
+    T_R = T * 1.8
+    c = 344_400.0 * 10.0 ** (1.785 * G) / T_R**3.825
+    denom = 1.0 + c * pg_psi
+    return 1.0 / denom, -c / PSI / (denom * denom)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def mean_pressure_kernel(pi_from: F64, pi_to: F64, pm: F64) -> None:
     """Isothermal mean pressure 2/3 (p_i + p_j - p_i p_j / (p_i + p_j)) [Pa] from squared end pressures."""
     for e in range(pi_from.shape[0]):
@@ -96,16 +119,17 @@ def mean_pressure_kernel(pi_from: F64, pi_to: F64, pm: F64) -> None:
         pm[e] = 2.0 / 3.0 * (s - p_i * p_j / s)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def pipe_kernel(
     pi_from: F64, pi_to: F64, q: F64, law: I64, diameter: F64, roughness: F64, mu: F64, lam_in: F64,
     dln_in: F64, length: F64, dh: F64, temperature: F64, efficiency: F64, z: F64, dz: F64, R: float,
-    picard_q: F64, use_picard: bool,
+    eos: int, pc: float, Tc: float, G: float, picard_q: F64, use_picard: bool,
     F: F64, d_from: F64, d_to: F64, d_q: F64,
 ) -> None:
     """Pipe residual [Pa^2] and derivatives, written into F, d_from, d_to, d_q.
 
-    ``z``, ``dz`` [1/Pa] are Z and dZ/dp at the mean pressure of :func:`mean_pressure_kernel`. For laws not in
+    With ``eos`` = ``EOS_GIVEN``, ``z``, ``dz`` [1/Pa] are Z and dZ/dp at the mean pressure of
+    :func:`mean_pressure_kernel`; otherwise Z is evaluated here (pc [Pa], Tc [K], G [-]). For laws not in
     :data:`COMPILED_LAWS` (and for ``fixed``), λ and d ln λ / d ln q come from ``lam_in``/``dln_in``."""
     for e in range(q.shape[0]):
         D = diameter[e]
@@ -116,7 +140,11 @@ def pipe_kernel(
         dpm_i = 2.0 / 3.0 * (1.0 - (p_j / s_) ** 2)
         dpm_j = 2.0 / 3.0 * (1.0 - (p_i / s_) ** 2)
         T = temperature[e]
-        c2 = z[e] * R * T
+        if eos == EOS_GIVEN:
+            ze, dze = z[e], dz[e]
+        else:
+            ze, dze = _z(eos, 2.0 / 3.0 * (s_ - p_i * p_j / s_), T, pc, Tc, G)
+        c2 = ze * R * T
         s = 2.0 * G_ACCEL * dh[e] / c2
         if abs(s) < 1e-8:
             phi = 1.0 + s / 2.0
@@ -145,32 +173,33 @@ def pipe_kernel(
             h = qe * m
             dh_dq = m + qa * (b / m) ** 3 * lam_e * (1.0 + dln)
         geo = 1.0 / (D * area * area)
-        G = c2 * Le
-        F[e] = pi_from[e] - es * pi_to[e] - geo * G * h
-        d_q[e] = -geo * G * dh_dq
+        cle = c2 * Le
+        F[e] = pi_from[e] - es * pi_to[e] - geo * cle * h
+        d_q[e] = -geo * cle * dh_dq
         if use_picard:
             d_from[e] = 1.0
             d_to[e] = -es
             continue
         dG_dc2 = Le - s * length[e] * dphi
         dF_dc2 = pi_to[e] * es * s / c2 - geo * h * dG_dc2
-        common = dF_dc2 * dz[e] * R * T
+        common = dF_dc2 * dze * R * T
         d_from[e] = 1.0 + (common * dpm_i / (2.0 * p_i) if pi_from[e] > PI_FLOOR else 0.0)
         d_to[e] = -es + (common * dpm_j / (2.0 * p_j) if pi_to[e] > PI_FLOOR else 0.0)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def resistor_kernel(
     pi_from: F64, pi_to: F64, q: F64, drag: F64, diameter: F64, dp_fixed: F64, z: F64, R: float, T: float,
-    picard_q: F64, use_picard: bool, q_reg: float, q_reg_drag: float,
+    eos: int, pc: float, Tc: float, G: float, picard_q: F64, use_picard: bool, q_reg: float, q_reg_drag: float,
     F: F64, d_from: F64, d_to: F64, d_q: F64,
 ) -> None:
     """Resistor residual [Pa^2] and derivatives (see :func:`gasgrid.physics.resistor.resistor_residual`);
-    ``z`` is Z at the arithmetic mean pressure (p_i + p_j)/2."""
+    ``z`` is Z at the arithmetic mean pressure (p_i + p_j)/2 (used with ``eos`` = ``EOS_GIVEN``)."""
     for e in range(q.shape[0]):
         p_i = math.sqrt(max(pi_from[e], PI_FLOOR))
         p_j = math.sqrt(max(pi_to[e], PI_FLOOR))
-        c2 = z[e] * R * T
+        ze = z[e] if eos == EOS_GIVEN else _z(eos, 0.5 * (p_i + p_j), T, pc, Tc, G)[0]
+        c2 = ze * R * T
         is_drag = math.isfinite(drag[e])
         if is_drag:
             area = math.pi * diameter[e] ** 2 / 4.0

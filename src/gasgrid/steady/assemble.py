@@ -15,7 +15,16 @@ from numpy.typing import NDArray
 from gasgrid.gas import EOS
 from gasgrid.model.compiled import CompiledNetwork
 from gasgrid.physics.friction import FIXED, darcy_friction
-from gasgrid.physics.kernels import COMPILED_LAWS, mean_pressure_kernel, pipe_kernel, resistor_kernel
+from gasgrid.physics.kernels import (
+    COMPILED_LAWS,
+    EOS_CNGA,
+    EOS_GIVEN,
+    EOS_IDEAL,
+    EOS_PAPAY,
+    mean_pressure_kernel,
+    pipe_kernel,
+    resistor_kernel,
+)
 from gasgrid.physics.pipe import PI_FLOOR
 from gasgrid.steady.system import Behaviour, SteadySystem
 
@@ -111,7 +120,10 @@ class Assembler:
         self.k_r_drag = np.ascontiguousarray(R.drag[self.r_sel], dtype=float)
         self.k_r_D = np.ascontiguousarray(R.diameter[self.r_sel], dtype=float)
         self.k_r_dp = np.ascontiguousarray(R.dp_fixed[self.r_sel], dtype=float)
-        self.ideal = net.gas.eos is EOS.IDEAL
+        self.eos_code = {EOS.IDEAL: EOS_IDEAL, EOS.PAPAY: EOS_PAPAY, EOS.CNGA: EOS_CNGA}.get(net.gas.eos, EOS_GIVEN)
+        gas = net.gas
+        self.eos_args = (self.eos_code, float(gas.pc), float(gas.Tc), float(gas.relative_density))
+        self._none = np.zeros(0)
         # balances and Jacobian value order
         free = np.flatnonzero(sys.free_col >= 0)
         self.free_groups = free
@@ -135,7 +147,7 @@ class Assembler:
         return x[self.sys.n_free :]
 
     # --- residual and Jacobian ---------------------------------------------------------------------
-    def __call__(self, x: F64, jacobian: bool = True, picard_q: F64 | None = None) -> tuple[F64, sp.spmatrix | None]:
+    def __call__(self, x: F64, jacobian: bool = True, picard_q: F64 | None = None) -> tuple[F64, ArcJacobian | None]:
         sys, net = self.sys, self.net
         pi = self.pi_fixed_groups.copy()
         pi[self.free_groups] = x[self.free_cols] * self.pi_s
@@ -154,12 +166,13 @@ class Assembler:
         r = self.p_row
         if len(r):
             pfr, ptr, qr = pf[r], pt[r], q[r]
-            pm = np.empty(len(r))
-            mean_pressure_kernel(pfr, ptr, pm)
-            if self.ideal:
-                z, dz = np.ones(len(r)), np.zeros(len(r))
-            else:
+            if self.eos_code == EOS_GIVEN:
+                pm = np.empty(len(r))
+                mean_pressure_kernel(pfr, ptr, pm)
                 z, dz = gas.z_and_dz_dp(pm, self.k_T)
+                z, dz = np.ascontiguousarray(z, dtype=float), np.ascontiguousarray(dz, dtype=float)
+            else:
+                z = dz = self._none
             if len(self.k_numpy_laws):
                 k = self.k_numpy_laws
                 P, s = net.pipe, self.p_sel[k]
@@ -170,19 +183,22 @@ class Assembler:
             pq = picard_q[r] if use_picard else qr
             F_, df, dt, dq = np.empty(len(r)), np.empty(len(r)), np.empty(len(r)), np.empty(len(r))
             pipe_kernel(pfr, ptr, qr, self.k_law, self.k_D, self.k_rough, self.k_mu, self.k_lam, self.k_dln,
-                        self.k_len, self.k_dh, self.k_T, self.k_eff, np.ascontiguousarray(z, dtype=float),
-                        np.ascontiguousarray(dz, dtype=float), gas.R_specific, pq, use_picard, F_, df, dt, dq)
+                        self.k_len, self.k_dh, self.k_T, self.k_eff, z, dz, gas.R_specific, *self.eos_args, pq,
+                        use_picard, F_, df, dt, dq)
             Fa[r], d_from[r], d_to[r], d_q[r] = F_, df, dt, dq
         r = self.r_row
         if len(r):
             pfr, ptr, qr = pf[r], pt[r], q[r]
-            pmr = 0.5 * (np.sqrt(np.maximum(pfr, PI_FLOOR)) + np.sqrt(np.maximum(ptr, PI_FLOOR)))
-            z = np.ones(len(r)) if self.ideal else np.asarray(gas.z(pmr, net.temperature), dtype=float)
+            if self.eos_code == EOS_GIVEN:
+                pmr = 0.5 * (np.sqrt(np.maximum(pfr, PI_FLOOR)) + np.sqrt(np.maximum(ptr, PI_FLOOR)))
+                z = np.ascontiguousarray(gas.z(pmr, net.temperature), dtype=float)
+            else:
+                z = self._none
             pq = picard_q[r] if use_picard else qr
             F_, df, dt, dq = np.empty(len(r)), np.empty(len(r)), np.empty(len(r)), np.empty(len(r))
-            resistor_kernel(pfr, ptr, qr, self.k_r_drag, self.k_r_D, self.k_r_dp, np.ascontiguousarray(z),
-                            gas.R_specific, float(net.temperature), pq, use_picard, 1e-3 * self.q_s,
-                            1e-6 * self.q_s, F_, df, dt, dq)
+            resistor_kernel(pfr, ptr, qr, self.k_r_drag, self.k_r_D, self.k_r_dp, z, gas.R_specific,
+                            float(net.temperature), *self.eos_args, pq, use_picard, 1e-3 * self.q_s, 1e-6 * self.q_s,
+                            F_, df, dt, dq)
             Fa[r], d_from[r], d_to[r], d_q[r] = F_, df, dt, dq
         r = self.u_row
         if len(r):
@@ -234,14 +250,45 @@ class Assembler:
         F[sys.n_free :] = Fa * row_scale
         if not jacobian:
             return F, None
-        inv_qs = 1.0 / self.q_s
+        return F, ArcJacobian(self, d_from * row_scale * self.pi_s, d_to * row_scale * self.pi_s, d_q * row_scale)
+
+
+@dataclass(frozen=True)
+class ArcJacobian:
+    """The Jacobian of the steady system in structured form.
+
+    Balance rows hold +-1/q_s for the arcs entering/leaving a free super-node; each arc row holds ``c_from``
+    and ``c_to`` (derivatives with respect to the scaled end pressures, where those are unknowns) and ``d_q``
+    (with respect to its own flow). :meth:`tocsc` gives the assembled sparse matrix for general solvers;
+    :class:`gasgrid.steady.nodal.NodalLU` uses the structure directly."""
+
+    asm: Assembler
+    c_from: F64
+    c_to: F64
+    d_q: F64
+
+    @property
+    def sys(self) -> SteadySystem:
+        return self.asm.sys
+
+    @property
+    def inv_qs(self) -> float:
+        return 1.0 / self.asm.q_s
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.sys.n, self.sys.n)
+
+    def tocsc(self) -> sp.csc_matrix:
+        """The assembled Jacobian (CSC, fixed sparsity pattern of the system)."""
+        a = self.asm
         vals = np.concatenate(
             [
-                np.full(len(self.sel_bto), inv_qs),
-                np.full(len(self.sel_bfrom), -inv_qs),
-                (d_from * row_scale)[self.sel_cfrom] * self.pi_s,
-                (d_to * row_scale)[self.sel_cto] * self.pi_s,
-                d_q * row_scale,
+                np.full(len(a.sel_bto), self.inv_qs),
+                np.full(len(a.sel_bfrom), -self.inv_qs),
+                self.c_from[a.sel_cfrom],
+                self.c_to[a.sel_cto],
+                self.d_q,
             ]
         )
-        return F, sys.matrix(vals)
+        return self.sys.matrix(vals)

@@ -1,15 +1,16 @@
 """A globalised Newton method on sparse systems, as a pure function returning a result object.
 
 Contract: ``newton(fun, x0, options=..., linear_solver=...)`` where ``fun(x, jacobian=True)`` returns
-``(F, J)`` (J a scipy sparse matrix) and ``fun(x, jacobian=False)`` returns ``(F, None)``. Residuals are
-expected to be scaled so that ``max|F| <= tol`` means converged. Linear solvers are injected strategies.
-"""
+``(F, J)`` (J whatever the linear solver takes: a scipy sparse matrix, or a structured Jacobian) and
+``fun(x, jacobian=False)`` returns ``(F, None)``. Residuals are expected to be scaled so that
+``max|F| <= tol`` means converged. Linear solvers are injected strategies."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,7 +18,13 @@ import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
 F64 = NDArray[np.float64]
-Fun = Callable[[F64, bool], tuple[F64, sp.spmatrix | None]]
+Fun = Callable[[F64, bool], tuple[F64, Any]]
+
+
+class LinearSolver(Protocol):
+    """Strategy solving J x = b for one Newton step (J as returned by the residual function)."""
+
+    def solve(self, J: Any, b: F64) -> F64: ...
 
 
 class NewtonStatus(StrEnum):
@@ -33,8 +40,9 @@ class SuperLU:
 
     permc_spec: str = "COLAMD"
 
-    def solve(self, J: sp.spmatrix, b: F64) -> F64:
-        lu = spla.splu(sp.csc_matrix(J), permc_spec=self.permc_spec)
+    def solve(self, J: Any, b: F64) -> F64:
+        """Solve J x = b; J is a scipy sparse matrix or anything with ``tocsc()``."""
+        lu = spla.splu(sp.csc_matrix(J.tocsc()), permc_spec=self.permc_spec)
         return lu.solve(b)
 
 
@@ -57,7 +65,9 @@ class SchurLU:
         keep[self.elim] = False
         object.__setattr__(self, "_keep", np.flatnonzero(keep))
 
-    def solve(self, J: sp.spmatrix, b: F64) -> F64:
+    def solve(self, J: Any, b: F64) -> F64:
+        """Solve J x = b; J is a scipy sparse matrix or anything with ``tocsc()``."""
+        J = J.tocsc()
         keep: NDArray[np.int64] = self.__dict__["_keep"]
         elim = self.elim
         if len(elim) == 0:
@@ -106,7 +116,7 @@ def newton(
     x0: F64,
     *,
     options: NewtonOptions = NewtonOptions(),
-    linear_solver: SuperLU | SchurLU = SuperLU(),
+    linear_solver: LinearSolver = SuperLU(),
 ) -> NewtonResult:
     """Newton's method with backtracking (Armijo) line search on 0.5 ||F||^2."""
     x = np.array(x0, dtype=float)
@@ -127,13 +137,14 @@ def newton(
         t = 1.0
         while True:
             x_new = x + t * dx
-            F_new, _ = fun(x_new, False)
+            # the full step is accepted almost always: evaluate its Jacobian with it (costs little extra)
+            F_new, J_new = fun(x_new, t == 1.0)
             f_new = 0.5 * float(F_new @ F_new)
             if not options.line_search or f_new <= (1.0 - 2.0 * options.armijo * t) * f0 or t <= options.min_step:
                 break
             t *= 0.5
         x = x_new
-        F, J = fun(x, True)
+        F, J = (F_new, J_new) if J_new is not None else fun(x, True)
         history.append(float(np.max(np.abs(F))))
         if t <= options.min_step and history[-1] >= history[-2] * (1 - 1e-12) and it > 5:
             return NewtonResult(x, NewtonStatus.STALLED, it, history, "line search could not reduce the residual")

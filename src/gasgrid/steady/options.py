@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from gasgrid.steady.newton import SuperLU
+from gasgrid.steady.newton import LinearSolver
 
 
 class InitialGuess(StrEnum):
@@ -25,7 +25,8 @@ class SteadyOptions:
         initial_guess: how to start when no previous state is given.
         bound_tol_bar: pressure bounds are reported as violated beyond this margin, bar.
         flow_tol_kg_s: flow bounds (contracts, regulators) are reported beyond this margin, kg/s.
-        linear_solver: sparse linear solver strategy (None: eliminate pipe and resistor flows, then SuperLU).
+        linear_solver: linear solver strategy for the Newton step, any object with ``solve(J, b)`` (None: nodal
+            elimination of pipe, resistor and pump flows, then SuperLU: :class:`gasgrid.steady.nodal.NodalLU`).
         controllers: apply station/regulator limits and mode overrides (outer loop).
         max_control_iter: outer-loop limit for mode switching.
     """
@@ -36,7 +37,7 @@ class SteadyOptions:
     initial_guess: InitialGuess = InitialGuess.PICARD
     bound_tol_bar: float = 1e-6
     flow_tol_kg_s: float = 1e-6
-    linear_solver: SuperLU | None = None  # None: Schur elimination of pipe flows around SuperLU
+    linear_solver: LinearSolver | None = None  # None: NodalLU
     controllers: bool = True
     max_control_iter: int = 30
 

@@ -355,24 +355,22 @@ def _zero_flow_topology(net: CompiledNetwork, sys: SteadySystem) -> _ZeroFlowTop
     keep = np.zeros(n_tot, dtype=bool)
     lu = diag = None
     if m:
-        A = sp.csr_matrix(
-            (np.concatenate([np.ones(m), -np.ones(m)]), (np.concatenate([np.arange(m)] * 2),
-                                                         np.concatenate([a_from, a_to]))),
-            shape=(m, n_tot),
-        )
-        L = (A.T @ A).tocsr()
-        from scipy.sparse.csgraph import connected_components
-
-        _, piece = connected_components(L, directed=False)
-        first = np.unique(piece, return_index=True)[1]
+        # the pieces joined by zero arcs are the super-nodes (a ground joins its own): fix one node of each
         keep[:] = True
-        keep[first] = False
-        if keep.any():
-            Lr = L[keep][:, keep].tocsc()
-            if Lr.shape[0] > 1:
-                lu = spla.splu(Lr)
-            else:
-                diag = Lr.toarray().ravel()
+        keep[np.unique(sys.group, return_index=True)[1]] = False
+        red = np.full(n_tot, -1, dtype=np.int64)
+        red[keep] = np.arange(int(keep.sum()))
+        f, t = red[a_from], red[a_to]
+        rows = np.concatenate([f, t, f, t])
+        cols = np.concatenate([f, t, t, f])
+        vals = np.concatenate([np.ones(2 * m), -np.ones(2 * m)])
+        ok = (rows >= 0) & (cols >= 0)
+        nk = int(keep.sum())
+        Lr = sp.csc_matrix((vals[ok], (rows[ok], cols[ok])), shape=(nk, nk))
+        if nk > 1:
+            lu = spla.splu(Lr)
+        elif nk == 1:
+            diag = Lr.toarray().ravel()
     topo = _ZeroFlowTopology(ref=ref, grounds=grounds, ground_of_node=gidx[sys.group], a_from=a_from, a_to=a_to,
                              keep=keep, lu=lu, diag=diag)
     sys.__dict__["_zero_flow_topology"] = topo

@@ -16,7 +16,8 @@ from numpy.typing import NDArray
 from gasgrid.components.compressor import MODES as CS_MODES
 from gasgrid.model.compiled import CompiledNetwork
 from gasgrid.steady.assemble import ArcSetPoints, Assembler
-from gasgrid.steady.newton import NewtonOptions, NewtonResult, SchurLU, SuperLU, newton
+from gasgrid.steady.newton import LinearSolver, NewtonOptions, NewtonResult, newton
+from gasgrid.steady.nodal import NodalLU
 from gasgrid.steady.options import InitialGuess, SteadyOptions
 from gasgrid.steady.result import SteadyResult, build_result
 from gasgrid.steady.system import Behaviour, SteadySystem, arc_behaviour, build_system
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
-SCHUR_MIN_UNKNOWNS = 5000
 
 
 def solve_steady(
@@ -162,22 +162,15 @@ def _system_for(net: CompiledNetwork, b: I64) -> SteadySystem:
     return sys
 
 
-def _linear_solver(opts: SteadyOptions, sys: SteadySystem) -> SuperLU | SchurLU:
-    """The options' solver, or (default) Schur elimination of pipe and resistor flows around SuperLU."""
+def _linear_solver(opts: SteadyOptions, sys: SteadySystem) -> LinearSolver:
+    """The options' solver, or (default) nodal elimination of arc flows around SuperLU (:class:`NodalLU`)."""
     if opts.linear_solver is not None:
         return opts.linear_solver
-    if sys.n < SCHUR_MIN_UNKNOWNS:  # slicing costs more than it saves on small systems
-        return SuperLU()
-    beh = sys.behaviour[sys.eq_arcs]
-    elim = sys.n_free + np.flatnonzero((beh == Behaviour.PIPE) | (beh == Behaviour.RESISTOR))
-    cache = sys.__dict__.setdefault("_schur", {})
-    if "solver" not in cache:
-        cache["solver"] = SchurLU(elim=elim.astype(np.int64), n=sys.n)
-    return cache["solver"]
+    return NodalLU()
 
 
 def _initial_state(asm: Assembler, opts: SteadyOptions, initial: SteadyResult | None,
-                   linear_solver: SuperLU | SchurLU) -> F64:
+                   linear_solver: LinearSolver) -> F64:
     sys = asm.sys
     x = np.zeros(sys.n)
     pi_ref = asm.pi_s
