@@ -7,6 +7,7 @@ arrays with ``*_active = False`` so that scenario deltas can toggle them without
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,9 @@ from gasgrid.components import ARC_KINDS
 from gasgrid.components.compressor import MODES as CS_MODES
 from gasgrid.components.control_valve import MODES as CV_MODES
 from gasgrid.components.pipe import FRICTION_LAWS
+from gasgrid.errors import InputError
 from gasgrid.gas import Gas
+from gasgrid.model.schema import TableArrays
 
 if TYPE_CHECKING:
     from gasgrid.model.network import Network
@@ -172,16 +175,12 @@ class CompiledNetwork:
     def node_index(self, node_id: str) -> int:
         idx = self._node_index_map().get(str(node_id))
         if idx is None:
-            from gasgrid.errors import InputError
-
             raise InputError("unknown node", element=node_id)
         return idx
 
     def arc_index(self, arc_id: str) -> int:
         idx = self._arc_index_map().get(str(arc_id))
         if idx is None:
-            from gasgrid.errors import InputError
-
             raise InputError("unknown arc", element=arc_id)
         return idx
 
@@ -216,139 +215,139 @@ class CompiledNetwork:
         self.__dict__.update(state)
 
 
-def compile_network(net: Network) -> CompiledNetwork:
-    """Convert a validated :class:`Network` to SI arrays."""
-    t = net.tables
-    nodes = t["node"]
-    node_ids = nodes.index.to_numpy(dtype=object)
-    nidx = {n: i for i, n in enumerate(node_ids)}
+def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> CompiledNetwork:
+    """Convert a validated :class:`Network` to SI arrays.
 
-    def idx(series: Any) -> I:
-        return np.fromiter((nidx[v] for v in series), dtype=np.int64, count=len(series))
+    ``tables`` are the network's tables as validated (``Network._validated``): their arrays, the choice codes
+    and the node position of every reference.
+    """
+    nodes = tables["node"]
+    node_ids = nodes.ids.to_numpy(dtype=object)
 
     arc_ids, arc_kind, arc_from, arc_to, arc_active, valve_open = [], [], [], [], [], []
     offsets: dict[str, int] = {}
     n = 0
     for k, kind in enumerate(ARC_KINDS):
-        tab = t[kind]
+        tab = tables[kind]
         offsets[kind] = n
-        arc_ids.append(tab.index.to_numpy(dtype=object))
-        arc_kind.append(np.full(len(tab), k, dtype=np.int64))
-        arc_from.append(idx(tab["from_node"]))
-        arc_to.append(idx(tab["to_node"]))
-        arc_active.append(tab["in_service"].to_numpy(dtype=bool))
-        valve_open.append(tab["open"].to_numpy(dtype=bool) if kind == "valve" else np.ones(len(tab), bool))
-        n += len(tab)
+        arc_ids.append(tab.ids.to_numpy(dtype=object))
+        arc_kind.append(np.full(tab.n, k, dtype=np.int64))
+        arc_from.append(tab.ref("from_node"))
+        arc_to.append(tab.ref("to_node"))
+        arc_active.append(tab.column("in_service", bool))
+        valve_open.append(tab.column("open", bool) if kind == "valve" else np.ones(tab.n, bool))
+        n += tab.n
 
     def arcs_of(kind: str) -> I:
-        return np.arange(offsets[kind], offsets[kind] + len(t[kind]), dtype=np.int64)
+        return np.arange(offsets[kind], offsets[kind] + tables[kind].n, dtype=np.int64)
 
     T_net = net.temperature_K
-    p = t["pipe"]
+    p = tables["pipe"]
+    temperature = p.column("temperature_K", float)
     pipe = PipeBlock(
         arc=arcs_of("pipe"),
-        length=p["length_km"].to_numpy(float) * 1e3,
-        diameter=p["diameter_mm"].to_numpy(float) * 1e-3,
-        roughness=p["roughness_mm"].to_numpy(float) * 1e-3,
-        law=np.array([FRICTION_LAWS.index(v) for v in p["friction"]], dtype=np.int64),
-        lambda_fixed=p["lambda_fixed"].to_numpy(float),
-        efficiency=p["efficiency"].to_numpy(float),
-        temperature=np.where(np.isnan(p["temperature_K"].to_numpy(float)), T_net, p["temperature_K"].to_numpy(float)),
-        p_max=p["p_max_bar"].to_numpy(float) * 1e5,
+        length=p.column("length_km", float) * 1e3,
+        diameter=p.column("diameter_mm", float) * 1e-3,
+        roughness=p.column("roughness_mm", float) * 1e-3,
+        law=_recode(p, "friction", FRICTION_LAWS),
+        lambda_fixed=p.column("lambda_fixed", float),
+        efficiency=p.column("efficiency", float),
+        temperature=np.where(np.isnan(temperature), T_net, temperature),
+        p_max=p.column("p_max_bar", float) * 1e5,
     )
     _check_pipes(p)
-    r = t["resistor"]
+    r = tables["resistor"]
     resistor = ResistorBlock(
         arc=arcs_of("resistor"),
-        drag=r["drag_factor"].to_numpy(float),
-        diameter=r["diameter_mm"].to_numpy(float) * 1e-3,
-        dp_fixed=r["pressure_drop_bar"].to_numpy(float) * 1e5,
+        drag=r.column("drag_factor", float),
+        diameter=r.column("diameter_mm", float) * 1e-3,
+        dp_fixed=r.column("pressure_drop_bar", float) * 1e5,
     )
     _check_resistors(r)
-    cv = t["control_valve"]
+    cv = tables["control_valve"]
     control_valve = ControlValveBlock(
         arc=arcs_of("control_valve"),
-        mode=np.array([CV_MODES.index(v) for v in cv["mode"]], dtype=np.int64),
-        p_set=cv["p_set_bar"].to_numpy(float) * 1e5,
-        p_in_min=cv["p_in_min_bar"].to_numpy(float) * 1e5,
-        flow_max=cv["flow_max_kg_s"].to_numpy(float),
+        mode=_recode(cv, "mode", CV_MODES),
+        p_set=cv.column("p_set_bar", float) * 1e5,
+        p_in_min=cv.column("p_in_min_bar", float) * 1e5,
+        flow_max=cv.column("flow_max_kg_s", float),
     )
-    _require_where(cv, cv["mode"] == "set_point", "p_set_bar", "control_valve", "mode='set_point'")
-    cs = t["compressor"]
+    _require_where(cv, _is(cv, "mode", "set_point"), "p_set_bar", "mode='set_point'")
+    cs = tables["compressor"]
+    suction_temperature = cs.column("suction_temperature_K", float)
     compressor = CompressorBlock(
         arc=arcs_of("compressor"),
-        mode=np.array([CS_MODES.index(v) for v in cs["mode"]], dtype=np.int64),
-        ratio=cs["ratio"].to_numpy(float),
-        p_set=cs["p_set_bar"].to_numpy(float) * 1e5,
-        flow_set=cs["flow_set_kg_s"].to_numpy(float),
-        power_set=cs["power_set_MW"].to_numpy(float) * 1e6,
-        ratio_max=cs["ratio_max"].to_numpy(float),
-        ratio_min=cs["ratio_min"].to_numpy(float),
-        p_discharge_max=cs["p_discharge_max_bar"].to_numpy(float) * 1e5,
-        p_suction_min=cs["p_suction_min_bar"].to_numpy(float) * 1e5,
-        power_max=cs["power_max_MW"].to_numpy(float) * 1e6,
-        flow_max=cs["flow_max_kg_s"].to_numpy(float),
-        efficiency=cs["efficiency"].to_numpy(float),
-        polytropic=(cs["head"] == "polytropic").to_numpy(bool),
-        electric=(cs["driver"] == "electric").to_numpy(bool),
-        driver_efficiency=cs["driver_efficiency"].to_numpy(float),
-        suction_temperature=np.where(cs["suction_temperature_K"].isna(), T_net, cs["suction_temperature_K"]).astype(float),
+        mode=_recode(cs, "mode", CS_MODES),
+        ratio=cs.column("ratio", float),
+        p_set=cs.column("p_set_bar", float) * 1e5,
+        flow_set=cs.column("flow_set_kg_s", float),
+        power_set=cs.column("power_set_MW", float) * 1e6,
+        ratio_max=cs.column("ratio_max", float),
+        ratio_min=cs.column("ratio_min", float),
+        p_discharge_max=cs.column("p_discharge_max_bar", float) * 1e5,
+        p_suction_min=cs.column("p_suction_min_bar", float) * 1e5,
+        power_max=cs.column("power_max_MW", float) * 1e6,
+        flow_max=cs.column("flow_max_kg_s", float),
+        efficiency=cs.column("efficiency", float),
+        polytropic=_is(cs, "head", "polytropic"),
+        electric=_is(cs, "driver", "electric"),
+        driver_efficiency=cs.column("driver_efficiency", float),
+        suction_temperature=np.where(np.isnan(suction_temperature), T_net, suction_temperature).astype(float),
     )
-    _require_where(cs, cs["mode"] == "flow", "flow_set_kg_s", "compressor", "mode='flow'")
-    _require_where(cs, cs["mode"] == "power", "power_set_MW", "compressor", "mode='power'")
-    _require_where(cs, cs["mode"] == "ratio", "ratio", "compressor", "mode='ratio'")
-    _require_where(cs, cs["mode"].isin(["discharge", "suction"]), "p_set_bar", "compressor", "mode=discharge/suction")
-    pu = t["pump"]
+    _require_where(cs, _is(cs, "mode", "flow"), "flow_set_kg_s", "mode='flow'")
+    _require_where(cs, _is(cs, "mode", "power"), "power_set_MW", "mode='power'")
+    _require_where(cs, _is(cs, "mode", "ratio"), "ratio", "mode='ratio'")
+    _require_where(cs, _is(cs, "mode", "discharge") | _is(cs, "mode", "suction"), "p_set_bar",
+                   "mode=discharge/suction")
+    pu = tables["pump"]
     pump = PumpBlock(
         arc=arcs_of("pump"),
-        c0=pu["lift_c0_bar"].to_numpy(float) * 1e5,
-        c1=pu["lift_c1_bar_h_m3"].to_numpy(float) * 1e5 * 3600.0,
-        c2=pu["lift_c2_bar_h2_m6"].to_numpy(float) * 1e5 * 3600.0**2,
+        c0=pu.column("lift_c0_bar", float) * 1e5,
+        c1=pu.column("lift_c1_bar_h_m3", float) * 1e5 * 3600.0,
+        c2=pu.column("lift_c2_bar_h2_m6", float) * 1e5 * 3600.0**2,
     )
-    s = t["supply"]
-    _require_where(s, s["mode"] == "pressure", "p_set_bar", "supply", "mode='pressure'")
-    _require_where(s, s["mode"] == "flow", "flow_kg_s", "supply", "mode='flow'")
-    bad = s.index[s["flow_min_kg_s"] > s["flow_max_kg_s"]]
-    if len(bad):
-        from gasgrid.errors import InputError
-
-        raise InputError("flow_min_kg_s exceeds flow_max_kg_s", kind="supply", element=bad[0],
+    s = tables["supply"]
+    _require_where(s, _is(s, "mode", "pressure"), "p_set_bar", "mode='pressure'")
+    _require_where(s, _is(s, "mode", "flow"), "flow_kg_s", "mode='flow'")
+    flow_min, flow_max = s.column("flow_min_kg_s", float), s.column("flow_max_kg_s", float)
+    bad = flow_min > flow_max
+    if bad.any():
+        raise InputError("flow_min_kg_s exceeds flow_max_kg_s", kind="supply", element=s.ids[int(np.argmax(bad))],
                          field="flow_min_kg_s")
     supply = SupplyBlock(
-        ids=s.index.to_numpy(dtype=object),
-        node=idx(s["node"]),
-        fixed_pressure=(s["mode"] == "pressure").to_numpy(bool),
-        p_set=s["p_set_bar"].to_numpy(float) * 1e5,
-        flow=np.nan_to_num(s["flow_kg_s"].to_numpy(float)),
-        flow_min=s["flow_min_kg_s"].to_numpy(float),
-        flow_max=s["flow_max_kg_s"].to_numpy(float),
-        active=s["in_service"].to_numpy(bool),
+        ids=s.ids.to_numpy(dtype=object),
+        node=np.array(s.ref("node")),
+        fixed_pressure=_is(s, "mode", "pressure"),
+        p_set=s.column("p_set_bar", float) * 1e5,
+        flow=np.nan_to_num(s.column("flow_kg_s", float)),
+        flow_min=flow_min,
+        flow_max=flow_max,
+        active=s.column("in_service", bool),
     )
-    d = t["demand"]
+    d = tables["demand"]
     demand = DemandBlock(
-        ids=d.index.to_numpy(dtype=object),
-        node=idx(d["node"]),
-        flow=d["flow_kg_s"].to_numpy(float),
-        priority=d["priority"].to_numpy(np.int64),
-        active=d["in_service"].to_numpy(bool),
+        ids=d.ids.to_numpy(dtype=object),
+        node=np.array(d.ref("node")),
+        flow=d.column("flow_kg_s", float),
+        priority=d.column("priority", np.int64),
+        active=d.column("in_service", bool),
     )
-    nodes_pmin = nodes["p_min_bar"].to_numpy(float) * 1e5
-    nodes_pmax = nodes["p_max_bar"].to_numpy(float) * 1e5
-    bad_nodes = nodes.index[nodes_pmin > nodes_pmax]
-    if len(bad_nodes):
-        from gasgrid.errors import InputError
-
-        raise InputError("p_min_bar exceeds p_max_bar", kind="node", element=bad_nodes[0], field="p_min_bar")
+    nodes_pmin = nodes.column("p_min_bar", float) * 1e5
+    nodes_pmax = nodes.column("p_max_bar", float) * 1e5
+    bad = nodes_pmin > nodes_pmax
+    if bad.any():
+        raise InputError("p_min_bar exceeds p_max_bar", kind="node", element=nodes.ids[int(np.argmax(bad))],
+                         field="p_min_bar")
     return CompiledNetwork(
         name=net.name,
         gas=net.gas,
         temperature=T_net,
         node_ids=node_ids,
-        elevation=nodes["elevation_m"].to_numpy(float),
+        elevation=nodes.column("elevation_m", float),
         p_min=nodes_pmin,
         p_max=nodes_pmax,
-        x=nodes["x"].to_numpy(float),
-        y=nodes["y"].to_numpy(float),
+        x=nodes.column("x", float),
+        y=nodes.column("y", float),
         arc_ids=np.concatenate(arc_ids) if arc_ids else np.array([], dtype=object),
         arc_kind=np.concatenate(arc_kind),
         arc_from=np.concatenate(arc_from),
@@ -366,25 +365,38 @@ def compile_network(net: Network) -> CompiledNetwork:
     )
 
 
-def _require_where(frame: Any, mask: Any, column: str, kind: str, when: str) -> None:
-    from gasgrid.errors import InputError
+def _is(t: TableArrays, name: str, value: str) -> B:
+    """``column == value`` for a validated choice column."""
+    return t.code(name) == t.schema.by_name[name].choices.index(value)  # type: ignore[union-attr]
 
-    missing = mask & frame[column].isna()
+
+def _recode(t: TableArrays, name: str, target: tuple[str, ...]) -> I:
+    """Index of each value of a validated choice column in ``target`` (the kernel's tuple of that choice)."""
+    codes = t.code(name)
+    choices = t.schema.by_name[name].choices or ()
+    if (codes < 0).any():  # a missing value passes validation (the column is optional) but has no meaning here
+        i = int(np.argmax(codes < 0))
+        raise InputError(f"must be one of {list(choices)}, got {t.column(name)[i]!r}", kind=t.schema.kind,
+                         element=t.ids[i], field=name)
+    return np.array([target.index(c) for c in choices], dtype=np.int64)[codes]
+
+
+def _require_where(t: TableArrays, mask: B, column: str, when: str) -> None:
+    missing = mask & np.isnan(t.column(column, float))
     if missing.any():
-        raise InputError(f"is required when {when}", kind=kind, element=frame.index[missing.argmax()], field=column)
+        raise InputError(f"is required when {when}", kind=t.schema.kind, element=t.ids[int(np.argmax(missing))],
+                         field=column)
 
 
-def _check_pipes(p: Any) -> None:
-    _require_where(p, p["friction"] == "fixed", "lambda_fixed", "pipe", "friction='fixed'")
+def _check_pipes(p: TableArrays) -> None:
+    _require_where(p, _is(p, "friction", "fixed"), "lambda_fixed", "friction='fixed'")
 
 
-def _check_resistors(r: Any) -> None:
-    from gasgrid.errors import InputError
-
-    has_drag = r["drag_factor"].notna()
-    has_dp = r["pressure_drop_bar"].notna()
+def _check_resistors(r: TableArrays) -> None:
+    has_drag = ~np.isnan(r.column("drag_factor", float))
+    has_dp = ~np.isnan(r.column("pressure_drop_bar", float))
     both = has_drag == has_dp
     if both.any():
         raise InputError("give exactly one of drag_factor or pressure_drop_bar", kind="resistor",
-                         element=r.index[both.argmax()], field="drag_factor")
-    _require_where(r, has_drag, "diameter_mm", "resistor", "drag_factor is given")
+                         element=r.ids[int(np.argmax(both))], field="drag_factor")
+    _require_where(r, has_drag, "diameter_mm", "drag_factor is given")

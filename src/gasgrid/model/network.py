@@ -16,6 +16,7 @@ import pandas as pd
 from gasgrid.components import ARC_KINDS, KINDS
 from gasgrid.errors import InputError
 from gasgrid.gas import Gas
+from gasgrid.model.schema import TableArrays, positions
 from gasgrid.units import Reference
 
 if TYPE_CHECKING:
@@ -170,20 +171,25 @@ class Network:
 
     def validate(self) -> None:
         """Check every table against its schema and the cross-table references. Raises InputError."""
-        tables = self.tables
-        known = {"node": tables["node"].index}
+        self._validated()
+
+    def _validated(self) -> dict[str, TableArrays]:
+        """:meth:`validate`, returning each table as arrays (with choice codes and node positions) to compile."""
+        tables = {k: TableArrays(schema, self.table(k)) for k, schema in KINDS.items()}
+        # nodes first (KINDS' order): their ids must be unique before references are looked up among them
+        KINDS["node"].check(tables["node"])
+        _resolve_references(tables, {"node": tables["node"].ids})
         for kind, schema in KINDS.items():
-            schema.validate(tables[kind], known)
-        arc_ids = np.concatenate([tables[k].index.to_numpy() for k in ARC_KINDS])
-        uniq, counts = np.unique(arc_ids.astype(str), return_counts=True)
-        if (counts > 1).any():
-            raise InputError("arc id used by two arcs (arc ids must be unique across arc kinds)",
-                             element=str(uniq[counts > 1][0]))
+            if kind != "node":
+                schema.check(tables[kind])
+        _check_arc_ids([tables[k].ids for k in ARC_KINDS])
         for kind in ARC_KINDS:
             t = tables[kind]
-            loop = t.index[t["from_node"] == t["to_node"]]
-            if len(loop):
-                raise InputError("from_node equals to_node", kind=kind, element=loop[0], field="to_node")
+            loop = t.ref("from_node") == t.ref("to_node")
+            if loop.any():
+                raise InputError("from_node equals to_node", kind=kind, element=t.ids[int(np.argmax(loop))],
+                                 field="to_node")
+        return tables
 
     def save(self, path: str | Path) -> Path:
         """Write the network in gasgrid's native format (a folder of CSV tables + network.json), atomically."""
@@ -195,8 +201,7 @@ class Network:
         """Validate and convert to the immutable SI array form the solvers use."""
         from gasgrid.model.compiled import compile_network
 
-        self.validate()
-        return compile_network(self)
+        return compile_network(self, self._validated())
 
     def _check_kind(self, kind: str) -> None:
         if kind not in KINDS:
@@ -205,3 +210,36 @@ class Network:
     def __repr__(self) -> str:
         parts = ", ".join(f"{v} {k}" for k, v in self.summary().items() if v)
         return f"<Network {self.name!r}: {parts}>"
+
+
+def _resolve_references(tables: dict[str, TableArrays], known: dict[str, pd.Index]) -> None:
+    """Fill ``refs`` of every reference column: one lookup per referenced kind, over all tables at once."""
+    wanted: dict[str, list[tuple[TableArrays, str]]] = {}
+    for t in tables.values():
+        for col in t.schema.ref_columns:
+            if col.ref in known and (not t.n or col.name in t.frame.columns):
+                wanted.setdefault(col.ref, []).append((t, col.name))
+    for ref, columns in wanted.items():
+        values = [t.column(name) for t, name in columns]
+        found = positions(known[ref], np.concatenate(values))
+        start = 0
+        for (t, name), v in zip(columns, values, strict=True):
+            t.refs[name] = found[start:start + len(v)]
+            start += len(v)
+
+
+def _check_arc_ids(indexes: list[pd.Index]) -> None:
+    """Arc ids are unique across arc kinds (as text; each kind's own ids were checked by its schema)."""
+    used = [ix for ix in indexes if len(ix)]
+    # all ids text: text equality is hash equality, and ids unique within each kind need one look across kinds
+    if all(ix.inferred_type == "string" for ix in used):
+        if len(used) < 2:
+            return
+        ids = np.concatenate([ix.to_numpy() for ix in used])
+        if len(set(ids)) == len(ids):
+            return
+    arc_ids = np.concatenate([ix.to_numpy() for ix in indexes])
+    uniq, counts = np.unique(arc_ids.astype(str), return_counts=True)
+    if (counts > 1).any():
+        raise InputError("arc id used by two arcs (arc ids must be unique across arc kinds)",
+                         element=str(uniq[counts > 1][0]))

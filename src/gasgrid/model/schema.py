@@ -3,16 +3,22 @@
 A column carries its dtype, the unit used in the user table (in its name where not SI), the factor to SI,
 a default, whether it is required, an allowed range and a description. Validation, documentation and I/O
 all read these declarations.
+
+Validation works on numpy arrays taken from each table once (:class:`TableArrays`); the compile step reads
+the same arrays, with the positions of choice values and referenced ids found during validation.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from gasgrid.errors import InputError
 
@@ -67,9 +73,22 @@ class Schema:
     columns: tuple[Column, ...]
     is_arc: bool = False
     by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
+    ref_columns: tuple[Column, ...] = field(init=False, repr=False, compare=False)
+    _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _checked: tuple[Column, ...] = field(init=False, repr=False, compare=False)
+    _choices: dict[str, _Choices] = field(init=False, repr=False, compare=False)
+    _ranges: _Ranges = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {c.name: c for c in self.columns})
+        object.__setattr__(self, "ref_columns", tuple(c for c in self.columns if c.ref is not None))
+        object.__setattr__(self, "_names", tuple(c.name for c in self.columns))
+        # the columns validate reads: every float column (converting one can fail), text columns with a rule
+        checked = tuple(c for c in self.columns if c.dtype == "float" or (
+            c.dtype == "str" and (c.required or c.choices is not None or c.ref is not None)))
+        object.__setattr__(self, "_checked", checked)
+        object.__setattr__(self, "_choices", {c.name: _Choices(c.choices) for c in self.columns if c.choices is not None})
+        object.__setattr__(self, "_ranges", _Ranges(tuple(c for c in checked if c.dtype == "float")))
 
     @property
     def names(self) -> list[str]:
@@ -132,50 +151,88 @@ class Schema:
         frame.index.name = "id"
         return frame[self.names]
 
-    def validate(self, frame: pd.DataFrame, known: dict[str, pd.Index] | None = None) -> None:
-        """Check ids, required values, ranges, choices and references. Raises :class:`InputError`."""
-        if frame.index.has_duplicates:
-            dup = frame.index[frame.index.duplicated()][0]
+    def validate(self, frame: pd.DataFrame, known: Mapping[str, pd.Index] | None = None) -> None:
+        """Check ids, required values, ranges, choices and references. Raises :class:`InputError`.
+
+        ``known`` maps a referenced kind ("node") to its ids; references to kinds not in it are not checked.
+        """
+        table = TableArrays(self, frame)
+        if known is not None and table.n:
+            for col in self.ref_columns:
+                ids = known.get(col.ref or "")
+                if ids is not None and col.name in frame.columns:
+                    table.refs[col.name] = positions(ids, table.column(col.name))
+        self.check(table)
+
+    def check(self, table: TableArrays) -> None:
+        """:meth:`validate` on a table's arrays, the references already in ``table.refs``.
+
+        Reports the first problem in column order, then row order. Fills ``table.codes`` (position of each
+        value in its column's choices) for the compile step.
+        """
+        ids = table.ids
+        if ids.has_duplicates:
+            dup = ids[ids.duplicated()][0]
             raise InputError("duplicate id", kind=self.kind, element=dup)
-        for col in self.columns:
-            values = frame[col.name]
+        # with exactly the schema's columns, read only those with a rule; otherwise read every one in order,
+        # so that a missing column is a KeyError where reading it used to be
+        complete = tuple(table.frame.columns) == self._names
+        if not table.n:
+            missing = [] if complete else [n for n in self._names if n not in table.frame.columns]
+            if missing:
+                raise KeyError(missing[0])
+            return
+        met = self._ranges.met(table) if complete else frozenset()
+        for col in self._checked if complete else self.columns:
+            values = table.column(col.name, float if col.dtype == "float" else None)
             if col.dtype == "float":
-                arr = values.to_numpy(dtype=float)
-                nan = np.isnan(arr)
-                if col.required and nan.any():
-                    raise InputError("is required (got NaN)", kind=self.kind,
-                                     element=frame.index[np.argmax(nan)], field=col.name)
-                ok = nan | ((arr > col.lo) if col.lo_open else (arr >= col.lo)) & (arr <= col.hi)
-                if not ok.all():
-                    i = int(np.argmin(ok))
-                    lo = "(" if col.lo_open else "["
-                    raise InputError(
-                        f"must be in {lo}{col.lo:g}, {col.hi:g}] {col.unit}, got {arr[i]!r}",
-                        kind=self.kind, element=frame.index[i], field=col.name,
-                    )
+                if col.name not in met:
+                    self._check_float(col, values, ids)
             elif col.dtype == "str":
-                missing = values.isna()
-                if col.required and missing.any():
-                    raise InputError("is required", kind=self.kind, element=frame.index[missing.argmax()],
-                                     field=col.name)
-                if col.choices is not None:
-                    bad = ~values.isna() & ~values.isin(col.choices)
-                    if bad.any():
-                        i = int(np.argmax(bad.to_numpy()))
-                        raise InputError(
-                            f"must be one of {list(col.choices)}, got {values.iloc[i]!r}",
-                            kind=self.kind, element=frame.index[i], field=col.name,
-                        )
-                if col.ref is not None and known is not None:
-                    refs = known.get(col.ref)
-                    if refs is not None:
-                        bad = ~values.isna() & ~values.isin(refs)
-                        if bad.any():
-                            i = int(np.argmax(bad.to_numpy()))
-                            raise InputError(
-                                f"references unknown {col.ref} {values.iloc[i]!r}",
-                                kind=self.kind, element=frame.index[i], field=col.name,
-                            )
+                self._check_str(col, values, table)
+
+    def _check_float(self, col: Column, arr: NDArray[np.float64], ids: pd.Index) -> None:
+        bounded = _bounded(col)
+        if not (col.required or bounded):
+            return
+        inside = ((arr > col.lo) if col.lo_open else (arr >= col.lo)) & (arr <= col.hi)
+        nan = np.isnan(arr)
+        if col.required and nan.any():
+            raise InputError("is required (got NaN)", kind=self.kind, element=ids[np.argmax(nan)], field=col.name)
+        ok = nan | inside
+        if bounded and not ok.all():
+            i = int(np.argmin(ok))
+            lo = "(" if col.lo_open else "["
+            raise InputError(
+                f"must be in {lo}{col.lo:g}, {col.hi:g}] {col.unit}, got {arr[i]!r}",
+                kind=self.kind, element=ids[i], field=col.name,
+            )
+
+    def _check_str(self, col: Column, values: np.ndarray, table: TableArrays) -> None:
+        codes = None
+        if col.choices is not None:
+            codes = table.codes[col.name] = self._choices[col.name].codes(values)
+        refs = table.refs.get(col.name)
+        # a value found among the choices or referenced ids is not missing (positions() sees to the ids)
+        if (codes is not None or refs is not None) and (codes is None or codes.min() >= 0) and (
+                refs is None or refs.min() >= 0):
+            return
+        missing = pd.isna(values)
+        ids = table.ids
+        if col.required and missing.any():
+            raise InputError("is required", kind=self.kind, element=ids[np.argmax(missing)], field=col.name)
+        if codes is not None:
+            bad = ~missing & (codes < 0)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise InputError(f"must be one of {list(col.choices or ())}, got {values[i]!r}",
+                                 kind=self.kind, element=ids[i], field=col.name)
+        if refs is not None:
+            bad = ~missing & (refs < 0)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise InputError(f"references unknown {col.ref} {values[i]!r}",
+                                 kind=self.kind, element=ids[i], field=col.name)
 
     def describe(self) -> pd.DataFrame:
         """The schema as a table (for documentation and ``gasgrid schema``)."""
@@ -192,6 +249,106 @@ class Schema:
                 for c in self.columns
             ]
         )
+
+
+class TableArrays:
+    """One user table's columns as numpy arrays, each taken from the frame at most once.
+
+    Validation fills ``codes`` (per choice column: the position of each value in ``Column.choices``) and
+    ``refs`` (per reference column: the position of each id in the referenced table); -1 where a value is
+    missing or unknown. Arrays from :meth:`column` may share memory with the frame: copy what is kept.
+    """
+
+    __slots__ = ("_cache", "codes", "frame", "ids", "n", "refs", "schema")
+
+    def __init__(self, schema: Schema, frame: pd.DataFrame) -> None:
+        self.schema = schema
+        self.frame = frame
+        self.ids: pd.Index = frame.index
+        self.n = len(frame)
+        self.codes: dict[str, NDArray[np.int64]] = {}
+        self.refs: dict[str, NDArray[np.int64]] = {}
+        self._cache: dict[tuple[str, Any], np.ndarray] = {}
+
+    def column(self, name: str, dtype: Any = None) -> np.ndarray:
+        """``frame[name].to_numpy(dtype)``, taken once (an empty table gives an empty array of ``dtype``)."""
+        key = (name, dtype)
+        arr = self._cache.get(key)
+        if arr is None:
+            arr = self.frame[name].to_numpy(dtype) if self.n else np.empty(0, dtype=object if dtype is None else dtype)
+            self._cache[key] = arr
+        return arr
+
+    def code(self, name: str) -> NDArray[np.int64]:
+        """The choice positions of a validated column (empty for an empty table)."""
+        return self.codes[name] if self.n else np.empty(0, dtype=np.int64)
+
+    def ref(self, name: str) -> NDArray[np.int64]:
+        """The referenced positions of a validated column (empty for an empty table)."""
+        return self.refs[name] if self.n else np.empty(0, dtype=np.int64)
+
+
+class _Ranges:
+    """The float columns with a rule (required, or a range), checked together in one pass over a table."""
+
+    def __init__(self, columns: tuple[Column, ...]) -> None:
+        self.columns = tuple(c for c in columns if c.required or _bounded(c))
+        self.lo = np.array([[c.lo] for c in self.columns], dtype=float)
+        self.hi = np.array([[c.hi] for c in self.columns], dtype=float)
+        self.lo_open = np.array([[c.lo_open] for c in self.columns], dtype=bool)
+        self.optional = np.array([[not c.required] for c in self.columns], dtype=bool)
+        self.any_open = bool(self.lo_open.any())
+
+    def met(self, table: TableArrays) -> frozenset[str]:
+        """Names of the columns whose every value meets its rule (the others are checked one by one)."""
+        if not self.columns:
+            return frozenset()
+        try:
+            block = np.stack([table.column(c.name, float) for c in self.columns])
+        except (ValueError, TypeError):  # a column that is not numeric: let the one-by-one pass report it in order
+            return frozenset()
+        ok = (block >= self.lo) & (block <= self.hi)
+        if self.any_open:
+            ok &= ~(self.lo_open & (block == self.lo))
+        ok |= np.isnan(block) & self.optional
+        return frozenset(c.name for c, good in zip(self.columns, ok.all(axis=1), strict=True) if good)
+
+
+def _bounded(col: Column) -> bool:
+    return col.lo_open or col.lo != -math.inf or col.hi != math.inf
+
+
+class _Choices:
+    """The allowed values of a categorical column, for looking up many values at once."""
+
+    # below this many values a dict beats pandas' hash table, whose call costs tens of microseconds
+    SMALL = 2000
+
+    def __init__(self, choices: tuple[str, ...]) -> None:
+        self.position = {c: i for i, c in enumerate(choices)}
+        self.index = pd.Index(choices, dtype=object)
+
+    def codes(self, values: np.ndarray) -> NDArray[np.int64]:
+        """Position of each value among the choices, -1 for others (missing values included)."""
+        n = len(values)
+        if n < self.SMALL:
+            return np.fromiter(map(self.position.get, values, repeat(-1, n)), dtype=np.int64, count=n)
+        return self.index.get_indexer(values).astype(np.int64, copy=False)
+
+
+def positions(ids: pd.Index, values: np.ndarray) -> NDArray[np.int64]:
+    """Position of each value in ``ids`` (its first occurrence); -1 where absent or missing."""
+    if not len(values):
+        return np.empty(0, dtype=np.int64)
+    if ids.is_unique:
+        pos = ids.get_indexer(values)
+    else:
+        first = ~ids.duplicated()
+        p = ids[first].get_indexer(values)
+        pos = np.where(p >= 0, np.flatnonzero(first)[p], -1)
+    if ids.hasnans:  # a missing value must not count as found
+        pos = np.where(pd.isna(values), -1, pos)
+    return np.asarray(pos, dtype=np.int64)
 
 
 def _range_text(c: Column) -> str:
