@@ -256,6 +256,19 @@ def test_missing_friction_law_is_an_input_error() -> None:
         net.compile()
 
 
+def test_compiled_arrays_do_not_follow_later_table_edits() -> None:
+    net = every_kind()
+    c = net.compile()
+    net.pipes["efficiency"] = 0.5
+    net.nodes["elevation_m"] = 7.0
+    net.demands["flow_kg_s"] = 99.0
+    net.supplies["in_service"] = False
+    np.testing.assert_array_equal(c.pipe.efficiency, [1.0, 1.0])
+    np.testing.assert_array_equal(c.elevation, np.zeros(6))
+    np.testing.assert_array_equal(c.demand.flow, [10.0, 5.0])
+    np.testing.assert_array_equal(c.supply.active, [True, True])
+
+
 def test_positions_first_occurrence_and_missing_values() -> None:
     ids = pd.Index(["a", "b", "a", None], dtype=object)
     got = positions(ids, np.array(["a", "b", "c", None, math.nan], dtype=object))

@@ -219,7 +219,8 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
     """Convert a validated :class:`Network` to SI arrays.
 
     ``tables`` are the network's tables as validated (``Network._validated``): their arrays, the choice codes
-    and the node position of every reference.
+    and the node position of every reference. Arrays are copied where kept as they are, so that later edits
+    to the user tables do not reach the compiled network.
     """
     nodes = tables["node"]
     node_ids = nodes.ids.to_numpy(dtype=object)
@@ -250,8 +251,8 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
         diameter=p.column("diameter_mm", float) * 1e-3,
         roughness=p.column("roughness_mm", float) * 1e-3,
         law=_recode(p, "friction", FRICTION_LAWS),
-        lambda_fixed=p.column("lambda_fixed", float),
-        efficiency=p.column("efficiency", float),
+        lambda_fixed=_own(p, "lambda_fixed"),
+        efficiency=_own(p, "efficiency"),
         temperature=np.where(np.isnan(temperature), T_net, temperature),
         p_max=p.column("p_max_bar", float) * 1e5,
     )
@@ -259,7 +260,7 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
     r = tables["resistor"]
     resistor = ResistorBlock(
         arc=arcs_of("resistor"),
-        drag=r.column("drag_factor", float),
+        drag=_own(r, "drag_factor"),
         diameter=r.column("diameter_mm", float) * 1e-3,
         dp_fixed=r.column("pressure_drop_bar", float) * 1e5,
     )
@@ -270,7 +271,7 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
         mode=_recode(cv, "mode", CV_MODES),
         p_set=cv.column("p_set_bar", float) * 1e5,
         p_in_min=cv.column("p_in_min_bar", float) * 1e5,
-        flow_max=cv.column("flow_max_kg_s", float),
+        flow_max=_own(cv, "flow_max_kg_s"),
     )
     _require_where(cv, _is(cv, "mode", "set_point"), "p_set_bar", "mode='set_point'")
     cs = tables["compressor"]
@@ -278,20 +279,20 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
     compressor = CompressorBlock(
         arc=arcs_of("compressor"),
         mode=_recode(cs, "mode", CS_MODES),
-        ratio=cs.column("ratio", float),
+        ratio=_own(cs, "ratio"),
         p_set=cs.column("p_set_bar", float) * 1e5,
-        flow_set=cs.column("flow_set_kg_s", float),
+        flow_set=_own(cs, "flow_set_kg_s"),
         power_set=cs.column("power_set_MW", float) * 1e6,
-        ratio_max=cs.column("ratio_max", float),
-        ratio_min=cs.column("ratio_min", float),
+        ratio_max=_own(cs, "ratio_max"),
+        ratio_min=_own(cs, "ratio_min"),
         p_discharge_max=cs.column("p_discharge_max_bar", float) * 1e5,
         p_suction_min=cs.column("p_suction_min_bar", float) * 1e5,
         power_max=cs.column("power_max_MW", float) * 1e6,
-        flow_max=cs.column("flow_max_kg_s", float),
-        efficiency=cs.column("efficiency", float),
+        flow_max=_own(cs, "flow_max_kg_s"),
+        efficiency=_own(cs, "efficiency"),
         polytropic=_is(cs, "head", "polytropic"),
         electric=_is(cs, "driver", "electric"),
-        driver_efficiency=cs.column("driver_efficiency", float),
+        driver_efficiency=_own(cs, "driver_efficiency"),
         suction_temperature=np.where(np.isnan(suction_temperature), T_net, suction_temperature).astype(float),
     )
     _require_where(cs, _is(cs, "mode", "flow"), "flow_set_kg_s", "mode='flow'")
@@ -309,7 +310,7 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
     s = tables["supply"]
     _require_where(s, _is(s, "mode", "pressure"), "p_set_bar", "mode='pressure'")
     _require_where(s, _is(s, "mode", "flow"), "flow_kg_s", "mode='flow'")
-    flow_min, flow_max = s.column("flow_min_kg_s", float), s.column("flow_max_kg_s", float)
+    flow_min, flow_max = _own(s, "flow_min_kg_s"), _own(s, "flow_max_kg_s")
     bad = flow_min > flow_max
     if bad.any():
         raise InputError("flow_min_kg_s exceeds flow_max_kg_s", kind="supply", element=s.ids[int(np.argmax(bad))],
@@ -322,15 +323,15 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
         flow=np.nan_to_num(s.column("flow_kg_s", float)),
         flow_min=flow_min,
         flow_max=flow_max,
-        active=s.column("in_service", bool),
+        active=_own(s, "in_service", bool),
     )
     d = tables["demand"]
     demand = DemandBlock(
         ids=d.ids.to_numpy(dtype=object),
         node=np.array(d.ref("node")),
-        flow=d.column("flow_kg_s", float),
-        priority=d.column("priority", np.int64),
-        active=d.column("in_service", bool),
+        flow=_own(d, "flow_kg_s"),
+        priority=_own(d, "priority", np.int64),
+        active=_own(d, "in_service", bool),
     )
     nodes_pmin = nodes.column("p_min_bar", float) * 1e5
     nodes_pmax = nodes.column("p_max_bar", float) * 1e5
@@ -343,11 +344,11 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
         gas=net.gas,
         temperature=T_net,
         node_ids=node_ids,
-        elevation=nodes.column("elevation_m", float),
+        elevation=_own(nodes, "elevation_m"),
         p_min=nodes_pmin,
         p_max=nodes_pmax,
-        x=nodes.column("x", float),
-        y=nodes.column("y", float),
+        x=_own(nodes, "x"),
+        y=_own(nodes, "y"),
         arc_ids=np.concatenate(arc_ids) if arc_ids else np.array([], dtype=object),
         arc_kind=np.concatenate(arc_kind),
         arc_from=np.concatenate(arc_from),
@@ -363,6 +364,11 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
         demand=demand,
         station_maps=dict(net.meta.get("gaslib_cs") or {}) or None,
     )
+
+
+def _own(t: TableArrays, name: str, dtype: Any = float) -> np.ndarray:
+    """A column as a new array (``to_numpy`` may return a view of the user's table)."""
+    return np.array(t.column(name, dtype), dtype=dtype)
 
 
 def _is(t: TableArrays, name: str, value: str) -> B:
