@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from gasgrid.analysis.curtailment import CurtailmentOptions, curtail, is_feasible
 from gasgrid.analysis.scenario import Scenario
@@ -107,7 +108,7 @@ def _evaluate(base: CompiledNetwork, scenario: Scenario, base_result: SteadyResu
               opts: ContingencyOptions) -> dict[str, Any]:
     rec = empty_record(scenario)
     net = scenario.apply(base)
-    p_base = base_result.nodes["p_Pa"].to_numpy(float) if base_result is not None else None
+    p_base = _pressures(base_result) if base_result is not None else None
     net, islands = resolve_islands(net, base_p_Pa=p_base)
     initial = base_result if opts.warm_start and base_result is not None and base_result.has_state else None
     res = solve_steady(net, options=opts.steady, initial=initial)
@@ -115,7 +116,7 @@ def _evaluate(base: CompiledNetwork, scenario: Scenario, base_result: SteadyResu
     unserved = islands.islanded_kg_s.copy()
     feasible = bool(is_feasible(net, res))
     rec.update(status=res.status.value, feasible=feasible, iterations=int(res.iterations),
-               n_violations=len(res.violations), message=res.message)
+               n_violations=res.n_violations, message=res.message)
     final = res
     if not feasible and opts.curtail:
         cr = curtail(net, base=base_result, state=res, options=opts.curtailment)
@@ -128,9 +129,11 @@ def _evaluate(base: CompiledNetwork, scenario: Scenario, base_result: SteadyResu
         rec["message"] = "; ".join(islands.notes) + ". " + rec["message"]
     margin_state = res if res.has_state else final
     if margin_state.has_state:
-        m = (margin_state.nodes["p_bar"] - margin_state.nodes["p_min_bar"]).dropna()
-        if len(m):
-            rec.update(p_margin_min_bar=float(m.min()), p_margin_node=str(m.idxmin()))
+        m = (_pressures(margin_state) - net.p_min) / 1e5
+        ok = np.flatnonzero(~np.isnan(m))
+        if len(ok):
+            k = ok[np.argmin(m[ok])]
+            rec.update(p_margin_min_bar=float(m[k]), p_margin_node=str(net.node_ids[k]))
     elif len(res.collapse):
         rec.update(p_margin_min_bar=-np.inf, p_margin_node=str(res.collapse.index[0]))
     cs = final.compressors
@@ -147,6 +150,11 @@ def _evaluate(base: CompiledNetwork, scenario: Scenario, base_result: SteadyResu
                unserved_share=total / nominal_total if nominal_total > 0 else 0.0,
                unserved_by_node=json.dumps(by_node, sort_keys=True))
     return rec
+
+
+def _pressures(res: SteadyResult) -> NDArray[np.float64]:
+    """Absolute node pressures of a result, Pa (NaN where undefined), without building its tables."""
+    return res.p_Pa if res.p_Pa is not None else res.nodes["p_Pa"].to_numpy(float)
 
 
 def records_frame(records: list[dict[str, Any]]) -> pd.DataFrame:

@@ -116,9 +116,11 @@ class CurtailmentResult:
 def hydraulic_failures(net: CompiledNetwork, res: SteadyResult, tol_bar: float = 1e-6) -> NDArray[np.bool_]:
     """Per node: pressure collapsed, or below p_min (by more than ``tol_bar``)."""
     fail = np.zeros(net.n_nodes, dtype=bool)
-    if len(res.collapse):
+    if res.node_pi is not None:
+        fail |= np.isfinite(res.node_pi) & (res.node_pi <= 0.0)  # collapsed (what ``res.collapse`` lists)
+    elif len(res.collapse):
         fail[[net.node_index(n) for n in res.collapse.index]] = True
-    p = res.nodes["p_Pa"].to_numpy(float)
+    p = res.p_Pa if res.p_Pa is not None else res.nodes["p_Pa"].to_numpy(float)
     with np.errstate(invalid="ignore"):
         fail |= np.isfinite(p) & (p < net.p_min - tol_bar * 1e5)
     return fail
@@ -126,11 +128,12 @@ def hydraulic_failures(net: CompiledNetwork, res: SteadyResult, tol_bar: float =
 
 def supply_overruns(res: SteadyResult, rtol: float = 1e-6) -> list[str]:
     """Supplies whose injection exceeds their flow_max (beyond ``rtol`` of it, at least 1 g/s)."""
-    v = res.violations
-    if not len(v):
+    if not res.n_violations:
         return []
-    bad = v[(v["kind"] == "supply") & (v["value"] > v["bound"]) & (v["margin"] < -np.maximum(rtol * v["bound"].abs(), 1e-3))]
-    return bad["element"].astype(str).tolist()
+    v = res.violation_columns()
+    value, bound, margin = (np.asarray(v[c], dtype=float) for c in ("value", "bound", "margin"))
+    bad = (v["kind"] == "supply") & (value > bound) & (margin < -np.maximum(rtol * np.abs(bound), 1e-3))
+    return [str(e) for e in v["element"][bad]]
 
 
 def is_feasible(net: CompiledNetwork, res: SteadyResult) -> bool:

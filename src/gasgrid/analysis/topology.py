@@ -13,12 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import connected_components
 
+from gasgrid.graph import connected_components
 from gasgrid.model.compiled import CompiledNetwork
-from gasgrid.steady.system import Behaviour, arc_behaviour
+from gasgrid.steady.system import Behaviour, arc_behaviour, member
 
 F64 = NDArray[np.float64]
 
@@ -48,12 +47,9 @@ def node_components(net: CompiledNetwork, *, split_set_points: bool = False) -> 
     b = arc_behaviour(net)
     keep = b != Behaviour.REMOVED
     if split_set_points:
-        keep &= ~np.isin(b, [Behaviour.SET_TO, Behaviour.SET_FROM])
+        keep &= ~member(b, [Behaviour.SET_TO, Behaviour.SET_FROM])
     live = np.flatnonzero(keep)
-    adj = sp.coo_matrix((np.ones(len(live)), (net.arc_from[live], net.arc_to[live])),
-                        shape=(net.n_nodes, net.n_nodes))
-    n, comp = connected_components(adj, directed=False)
-    return int(n), comp.astype(np.int64)
+    return connected_components(net.n_nodes, net.arc_from[live], net.arc_to[live])
 
 
 def resolve_islands(net: CompiledNetwork, *, base_p_Pa: F64 | None = None) -> tuple[CompiledNetwork, IslandReport]:

@@ -209,6 +209,7 @@ class CompiledNetwork:
         state = dict(self.__dict__)
         state.pop("_nmap", None)
         state.pop("_amap", None)
+        state.pop("_steady_systems", None)  # solver caches (hold factorisations): rebuilt where unpickled
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -72,7 +72,9 @@ class Assembler:
         U = net.pump
         self.u_sel = np.flatnonzero(pos[U.arc] >= 0)
         self.u_row = pos[U.arc[self.u_sel]]
-        self.rows = {beh: np.flatnonzero(b == beh) for beh in Behaviour}
+        order = np.argsort(b, kind="stable")
+        bounds = np.searchsorted(b[order], np.arange(len(Behaviour) + 1))
+        self.rows = {beh: order[bounds[int(beh)]:bounds[int(beh) + 1]] for beh in Behaviour}
         tw = np.flatnonzero(sys.twin_of >= 0)
         for field, vals in (("set point", sets.pi_set), ("ratio", sets.ratio2)):
             a, p = vals[tw], vals[sys.twin_of[tw]]

@@ -23,7 +23,7 @@ from numba import njit
 from numpy.typing import NDArray
 
 from gasgrid.steady.assemble import ArcJacobian
-from gasgrid.steady.system import Behaviour, SteadySystem
+from gasgrid.steady.system import Behaviour, SteadySystem, member
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -62,7 +62,7 @@ def _pattern(sys: SteadySystem, permc_spec: str) -> _Pattern:
     if cached is not None and cached.permc_spec == permc_spec:
         return cached
     beh = sys.behaviour[sys.eq_arcs]
-    is_e = np.isin(beh, ELIMINABLE)
+    is_e = member(beh, ELIMINABLE)
     elim = np.flatnonzero(is_e)
     kept = np.flatnonzero(~is_e)
     nf = sys.n_free

@@ -57,8 +57,6 @@ class SteadyResult:
     residual_history: list[float]
     mass_balance_error: float  # max |node imbalance| / throughput
     linepack_kg: float
-    compressors: pd.DataFrame = field(default_factory=pd.DataFrame)
-    control_valves: pd.DataFrame = field(default_factory=pd.DataFrame)
     control_iterations: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     node_pi: F64 | None = field(default=None, repr=False)  # Pa^2 per node (warm starts)
@@ -69,6 +67,7 @@ class SteadyResult:
     extra: dict[str, Any] = field(default_factory=dict)
     n_violations: int = 0
     _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _violation_data: dict[str, NDArray[Any]] | None = field(default=None, repr=False)
     _builders: dict[str, Callable[[], pd.DataFrame]] = field(default_factory=dict, repr=False)
 
     def _table(self, name: str) -> pd.DataFrame:
@@ -77,6 +76,21 @@ class SteadyResult:
             table = self._builders[name]() if name in self._builders else pd.DataFrame()
             self._tables[name] = table
         return table
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle with every table built (the builders close over solver internals)."""
+        for name in list(self._builders):
+            self._table(name)
+        state = dict(self.__dict__)
+        state["_builders"] = {}
+        return state
+
+    def violation_columns(self) -> dict[str, NDArray[Any]]:
+        """The violation table's columns as arrays, without building the table when it has not been."""
+        if "violations" in self._tables or self._violation_data is None:
+            v = self.violations
+            return {c: v[c].to_numpy() for c in VIOLATION_COLUMNS}
+        return self._violation_data
 
     def _set_table(self, name: str, value: pd.DataFrame) -> None:
         self._tables[name] = value
@@ -95,6 +109,11 @@ class SteadyResult:
                           doc="Every bound violation, worst (smallest margin) first.")
     collapse = property(lambda self: self._table("collapse"), lambda self, v: self._set_table("collapse", v),
                         doc="Nodes whose squared pressure is <= 0 (infeasible), most negative first.")
+    compressors = property(lambda self: self._table("compressors"), lambda self, v: self._set_table("compressors", v),
+                           doc="Per compressor station (solves with controllers): state, pressures, power, fuel, limits.")
+    control_valves = property(lambda self: self._table("control_valves"),
+                              lambda self, v: self._set_table("control_valves", v),
+                              doc="Per regulator (solves with controllers): state, pressures, flow.")
 
     @property
     def ok(self) -> bool:
@@ -284,7 +303,7 @@ def build_result(
     return SteadyResult(
         status=status, message=message, iterations=nres.iterations, residual_history=nres.residual_history,
         mass_balance_error=mb, linepack_kg=linepack, node_pi=node_pi, arc_q=q_arc, p_Pa=p,
-        throughput_kg_s=throughput, normal_density=rho_n, n_violations=n_viol,
+        throughput_kg_s=throughput, normal_density=rho_n, n_violations=n_viol, _violation_data=viol,
         _builders={"nodes": nodes, "arcs": arcs, "supplies": supplies, "demands": demands, "collapse": collapse,
                    "violations": violations},
     )
@@ -337,6 +356,10 @@ class _ZeroFlowTopology:
     diag: F64 | None  # 1x1 systems
 
 
+_LAPLACIAN_CACHE: dict[tuple[int, bytes, bytes, bytes], tuple[NDArray[np.bool_], Any, F64 | None]] = {}
+"""Factorised zero-arc Laplacians by topology (bounded; the factors are only read, never changed)."""
+
+
 def _zero_flow_topology(net: CompiledNetwork, sys: SteadySystem) -> _ZeroFlowTopology:
     cached = sys.__dict__.get("_zero_flow_topology")
     if cached is not None:
@@ -354,7 +377,11 @@ def _zero_flow_topology(net: CompiledNetwork, sys: SteadySystem) -> _ZeroFlowTop
     m = len(a_from)
     keep = np.zeros(n_tot, dtype=bool)
     lu = diag = None
-    if m:
+    key = (n_tot, a_from.tobytes(), a_to.tobytes(), sys.group.tobytes())
+    hit = _LAPLACIAN_CACHE.get(key)
+    if hit is not None:  # outage sweeps: most scenarios leave the zero-loss arcs as they were
+        keep, lu, diag = hit
+    elif m:
         # the pieces joined by zero arcs are the super-nodes (a ground joins its own): fix one node of each
         keep[:] = True
         keep[np.unique(sys.group, return_index=True)[1]] = False
@@ -371,6 +398,10 @@ def _zero_flow_topology(net: CompiledNetwork, sys: SteadySystem) -> _ZeroFlowTop
             lu = spla.splu(Lr)
         elif nk == 1:
             diag = Lr.toarray().ravel()
+    if hit is None:
+        if len(_LAPLACIAN_CACHE) >= 16:
+            _LAPLACIAN_CACHE.pop(next(iter(_LAPLACIAN_CACHE)))
+        _LAPLACIAN_CACHE[key] = (keep, lu, diag)
     topo = _ZeroFlowTopology(ref=ref, grounds=grounds, ground_of_node=gidx[sys.group], a_from=a_from, a_to=a_to,
                              keep=keep, lu=lu, diag=diag)
     sys.__dict__["_zero_flow_topology"] = topo
@@ -425,7 +456,7 @@ def _violation_arrays(
     def add(kind: str, element: NDArray[Any], quantity: str, value: F64, bound: F64, margin: F64, unit: str,
             message: str) -> None:
         if len(value):
-            parts.append({"kind": kind, "element": element.astype(str), "quantity": quantity, "value": value,
+            parts.append({"kind": kind, "element": np.asarray(element, dtype=object), "quantity": quantity, "value": value,
                           "bound": bound, "margin": margin, "unit": unit, "message": message, "n": len(value)})
 
     live = np.isfinite(p)

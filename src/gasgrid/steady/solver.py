@@ -20,7 +20,7 @@ from gasgrid.steady.newton import LinearSolver, NewtonOptions, NewtonResult, new
 from gasgrid.steady.nodal import NodalLU
 from gasgrid.steady.options import InitialGuess, SteadyOptions
 from gasgrid.steady.result import SteadyResult, build_result
-from gasgrid.steady.system import Behaviour, SteadySystem, arc_behaviour, build_system
+from gasgrid.steady.system import Behaviour, SteadySystem, arc_behaviour, build_system, member
 
 if TYPE_CHECKING:
     from gasgrid.model.network import Network
@@ -67,7 +67,7 @@ def _needs_controllers(net: CompiledNetwork) -> bool:
     from gasgrid.components.control_valve import MODES as CV_MODES
 
     cs = net.compressor
-    compressing = ~np.isin(cs.mode, [CS_MODES.index("bypass"), CS_MODES.index("off")]) & net.arc_active[cs.arc]
+    compressing = ~member(cs.mode, [CS_MODES.index("bypass"), CS_MODES.index("off")]) & net.arc_active[cs.arc]
     cv = net.control_valve
     regulating = (cv.mode == CV_MODES.index("set_point")) & net.arc_active[cv.arc]
     check = np.any(net.arc_kind == ARC_KINDS.index("check_valve"))
@@ -140,7 +140,7 @@ def arc_set_points(net: CompiledNetwork) -> ArcSetPoints:
     cv = net.control_valve
     pi_set[cv.arc] = cv.p_set**2
     cs = net.compressor
-    is_pressure = np.isin(cs.mode, [CS_MODES.index("discharge"), CS_MODES.index("suction")])
+    is_pressure = member(cs.mode, [CS_MODES.index("discharge"), CS_MODES.index("suction")])
     pi_set[cs.arc[is_pressure]] = cs.p_set[is_pressure] ** 2
     ratio2[cs.arc] = cs.ratio**2
     q_set[cs.arc] = cs.flow_set

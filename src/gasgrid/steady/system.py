@@ -16,12 +16,12 @@ from enum import IntEnum
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import connected_components
 
 from gasgrid.components import ARC_KINDS
 from gasgrid.components.compressor import MODES as CS_MODES
 from gasgrid.components.control_valve import MODES as CV_MODES
 from gasgrid.errors import TopologyError
+from gasgrid.graph import connected_components
 from gasgrid.model.compiled import CompiledNetwork
 
 I64 = NDArray[np.int64]
@@ -56,6 +56,17 @@ _CS_BEHAVIOUR = {
 _CV_BEHAVIOUR = {"set_point": Behaviour.SET_TO, "open": Behaviour.ZERO, "closed": Behaviour.REMOVED}
 
 
+def member(codes: NDArray[np.integer], allowed: tuple[int, ...] | list[int]) -> NDArray[np.bool_]:
+    """``np.isin`` for small non-negative integer codes (behaviours, modes), by table lookup."""
+    table = np.zeros(max(max(allowed, default=0), int(codes.max(initial=0))) + 1, dtype=bool)
+    table[list(allowed)] = True
+    return table[codes]
+
+
+_CS_LOOKUP = np.array([_CS_BEHAVIOUR[m] for m in CS_MODES], dtype=np.int64)  # mode index -> behaviour
+_CV_LOOKUP = np.array([_CV_BEHAVIOUR[m] for m in CV_MODES], dtype=np.int64)
+
+
 def arc_behaviour(net: CompiledNetwork, cs_modes: I64 | None = None, cv_modes: I64 | None = None) -> I64:
     """Behaviour code of every arc (see :class:`Behaviour`). Mode overrides are indices into MODES."""
     b = np.full(net.n_arcs, Behaviour.ZERO, dtype=np.int64)
@@ -63,9 +74,9 @@ def arc_behaviour(net: CompiledNetwork, cs_modes: I64 | None = None, cv_modes: I
     b[net.resistor.arc] = Behaviour.RESISTOR
     b[net.pump.arc] = Behaviour.PUMP
     cs = net.compressor.mode if cs_modes is None else cs_modes
-    b[net.compressor.arc] = np.array([_CS_BEHAVIOUR[CS_MODES[m]] for m in cs], dtype=np.int64)
+    b[net.compressor.arc] = _CS_LOOKUP[np.asarray(cs, dtype=np.int64)]
     cv = net.control_valve.mode if cv_modes is None else cv_modes
-    b[net.control_valve.arc] = np.array([_CV_BEHAVIOUR[CV_MODES[m]] for m in cv], dtype=np.int64)
+    b[net.control_valve.arc] = _CV_LOOKUP[np.asarray(cv, dtype=np.int64)]
     b[~net.valve_open] = Behaviour.REMOVED  # check valves start open (ZERO); the controller closes them
     b[~net.arc_active] = Behaviour.REMOVED
     return b
@@ -112,11 +123,7 @@ def build_system(net: CompiledNetwork, behaviour: I64 | None = None) -> SteadySy
     b = arc_behaviour(net) if behaviour is None else behaviour
     n_nodes = net.n_nodes
     zero = np.flatnonzero(b == Behaviour.ZERO)
-    adj = sp.coo_matrix(
-        (np.ones(len(zero)), (net.arc_from[zero], net.arc_to[zero])), shape=(n_nodes, n_nodes)
-    )
-    n_groups, group = connected_components(adj, directed=False)
-    group = group.astype(np.int64)
+    n_groups, group = connected_components(n_nodes, net.arc_from[zero], net.arc_to[zero])
 
     # pressure references
     s = net.supply
@@ -140,9 +147,7 @@ def build_system(net: CompiledNetwork, behaviour: I64 | None = None) -> SteadySy
     g_to = group[net.arc_to[eq]]
 
     # connected components over groups (arcs with equations)
-    gadj = sp.coo_matrix((np.ones(len(eq)), (g_from, g_to)), shape=(n_groups, n_groups))
-    n_comp, comp = connected_components(gadj, directed=False)
-    comp = comp.astype(np.int64)
+    n_comp, comp = connected_components(n_groups, g_from, g_to)
     has_ref = np.zeros(n_comp, dtype=bool)
     has_ref[comp[ref_supply >= 0]] = True
     load = np.zeros(n_groups)
@@ -167,7 +172,7 @@ def build_system(net: CompiledNetwork, behaviour: I64 | None = None) -> SteadySy
     eq, g_from, g_to = eq[live], g_from[live], g_to[live]
     # parallel regulators/stations with the same control (same groups, same behaviour) are solved as one; the
     # flow is shared equally afterwards (set points must agree: checked by the assembler)
-    keyed = np.isin(b[eq], [Behaviour.SET_TO, Behaviour.SET_FROM, Behaviour.RATIO])
+    keyed = member(b[eq], [Behaviour.SET_TO, Behaviour.SET_FROM, Behaviour.RATIO])
     keys = np.stack([g_from, g_to, b[eq]], axis=1)
     twin_of = np.full(net.n_arcs, -1, dtype=np.int64)
     if keyed.sum() > 1:
@@ -246,7 +251,7 @@ def _check_set_points(
     owner: dict[int, str] = {
         int(g): f"supply {net.supply.ids[ref_supply[g]]!r}" for g in np.flatnonzero(ref_supply >= 0)
     }
-    sel = np.isin(b[eq], [Behaviour.SET_TO, Behaviour.SET_FROM, Behaviour.RATIO])  # only these can conflict
+    sel = member(b[eq], [Behaviour.SET_TO, Behaviour.SET_FROM, Behaviour.RATIO])  # only these can conflict
     for a, gf, gt in zip(eq[sel], g_from[sel], g_to[sel], strict=True):
         beh = b[a]
         if beh in (Behaviour.SET_TO, Behaviour.SET_FROM, Behaviour.RATIO) and gf == gt:
@@ -282,9 +287,8 @@ def _check_floating(
     singular matrix."""
     n_groups = len(free)
     beh = b[eq]
-    c = np.isin(beh, _COUPLING)
-    adj = sp.coo_matrix((np.ones(int(c.sum())), (g_from[c], g_to[c])), shape=(n_groups, n_groups))
-    n_reg, region = connected_components(adj, directed=False)
+    c = member(beh, _COUPLING)
+    n_reg, region = connected_components(n_groups, g_from[c], g_to[c])
     pinned = np.zeros(n_reg, dtype=bool)
     pinned[region[~free]] = True  # pressure supplies (and dead groups, which have no equations)
     pinned[region[g_to[beh == Behaviour.SET_TO]]] = True
@@ -319,7 +323,7 @@ def _check_set_point_cycles(net: CompiledNetwork, b: I64, eq: I64, g_from: I64, 
         return root
 
     adjacency: dict[int, list[tuple[int, int]]] = {}
-    sel = np.isin(b[eq], _SET_BEHAVIOURS)
+    sel = member(b[eq], _SET_BEHAVIOURS)
     for a, gf, gt in zip(eq[sel], g_from[sel], g_to[sel], strict=True):
         rf, rt = find(int(gf)), find(int(gt))
         if rf == rt:
