@@ -213,6 +213,7 @@ class _SeriesBank:
 
     def __init__(self, items: list[tuple[int, TimeSeries]]) -> None:
         self.idx = np.array([i for i, _ in items], dtype=np.int64)
+        self.series = [ts for _, ts in items]
         n = len(items)
         width = max((len(ts.t_s) for _, ts in items), default=1)
         self.T = np.full((n, width), np.inf)
@@ -262,6 +263,12 @@ class ControlSchedule:
         self._bank_sp = _SeriesBank([(self._sup[str(k)], _series(v)) for k, v in bc.supply_pressure_Pa.items()])
         self._bank_sf = _SeriesBank([(self._sup[str(k)], _series(v)) for k, v in bc.supply_flow_kg_s.items()])
         self._bank_d = _SeriesBank([(self._dem[str(k)], _series(v)) for k, v in bc.demand_flow_kg_s.items()])
+        series = [ts for bank in (self._bank_sp, self._bank_sf, self._bank_d) for ts in bank.series]
+        series += list(self._cv.values())
+        series += [_series(cc.value) for sched in self._comp.values() for _, cc in sched
+                   if not (isinstance(cc.value, float) and math.isnan(cc.value))]
+        self._static = all(len(ts.t_s) == 1 for ts in series)  # inputs change only at events
+        self._memo: dict[tuple[bool, ...], Controls] = {}
         bad = np.isnan(self._base_value) & np.isin(self._base_mode, [ArcMode.FLOW, ArcMode.POWER])
         for i in np.flatnonzero(bad):
             a = int(grid.other_arcs[i])
@@ -271,7 +278,22 @@ class ControlSchedule:
                                  element=str(net.arc_ids[a]))
 
     def at(self, t: float) -> Controls:
-        """Controls in force at time t [s] (events strictly before t have acted)."""
+        """Controls in force at time t [s] (events strictly before t have acted). Between event times the
+        controls of inputs without time series are the same object (computed once)."""
+        if not self._static:
+            return self._build(t)
+        eps = 1e-9 * max(1.0, abs(t))
+        key = (tuple(ev.t_s < t - eps for ev in self.bc.events)
+               + tuple(t <= ev.until_s + eps for ev in self.bc.events if isinstance(ev, SupplyCut))
+               + tuple(ts <= t for sched in self._comp.values() for ts, _ in sched))
+        u = self._memo.get(key)
+        if u is None:
+            if len(self._memo) > 256:
+                self._memo.clear()
+            u = self._memo[key] = self._build(t)
+        return u
+
+    def _build(self, t: float) -> Controls:
         net = self.grid.net
         bc = self.bc
         supply_p = np.array(net.supply.p_set, dtype=float)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from gasgrid.errors import ConvergenceError, InputError
@@ -72,7 +73,7 @@ def _supply_from_balance(system: System, x: F64, u: Controls) -> None:
     """Injections of pressure supplies that close the node balances of the given flows."""
     g = system.grid
     x[g.off_psupply :] = 0.0
-    F = system.evaluate(x, u, jacobian=False).F
+    F = system.evaluate(x, u).F
     nodes = system.grid.net.supply.node[g.psupply]
     for i, nd in enumerate(nodes):
         if u.supply_on[g.psupply[i]]:
@@ -122,35 +123,33 @@ def steady_vector(system: System, u: Controls, x0: F64 | None = None, *, tol: fl
         x0 = interpolate_state(system, u, seed) if seed is not None else flat_guess(system, u)
     scale = _scale(system, x0)
     opts = NewtonOptions(tol=tol, max_iter=60, chord=False)
+    zero = np.zeros(g.n)
+    solver = system.linear_solver
 
     def res(x: F64) -> F64:
-        return -system.evaluate(x, u, jacobian=False).F
+        return system.residual(x, u, 0.0, zero)
 
-    def jac(x: F64):
-        ev = system.evaluate(x, u, jacobian=True)
-        assert ev.dF is not None
-        return system.matrix(-ev.dF)
+    def jac(x: F64) -> sp.csc_matrix:
+        return system.jacobian(x, u, 0.0)
 
-    out = newton(res, jac, x0, scale=scale, options=opts)
+    out = newton(res, jac, x0, scale=scale, options=opts, linear_solver=solver)
     if out.converged and np.all(out.x[: g.n_pressure] > 0):
         return out.x
     # pseudo-transient continuation: backward-Euler steps with growing dt from the guess
     x = np.array(x0, dtype=float)
     dt = 1.0
     for _ in range(80):
-        M0 = system.evaluate(x, u, jacobian=False).M
         c = 1.0 / dt
+        hist = c * system.evaluate(x, u).M
 
-        def res_t(y: F64, c: float = c, M0: F64 = M0) -> F64:
-            ev = system.evaluate(y, u, jacobian=False)
-            return c * (ev.M - M0) - ev.F
+        def res_t(y: F64, c: float = c, hist: F64 = hist) -> F64:
+            return system.residual(y, u, c, hist)
 
-        def jac_t(y: F64, c: float = c):
-            ev = system.evaluate(y, u, jacobian=True)
-            assert ev.dM is not None and ev.dF is not None
-            return system.matrix(c * ev.dM - ev.dF)
+        def jac_t(y: F64, c: float = c) -> sp.csc_matrix:
+            return system.jacobian(y, u, c)
 
-        step = newton(res_t, jac_t, x, scale=scale, options=NewtonOptions(tol=1e-8, max_iter=30, chord=False))
+        step = newton(res_t, jac_t, x, scale=scale, options=NewtonOptions(tol=1e-8, max_iter=30, chord=False),
+                      linear_solver=solver)
         if step.converged and np.all(step.x[: g.n_pressure] > 0):
             x = step.x
             dt *= 3.0
@@ -160,7 +159,7 @@ def steady_vector(system: System, u: Controls, x0: F64 | None = None, *, tol: fl
             dt /= 4.0
             if dt < 1e-3:
                 break
-    out = newton(res, jac, x, scale=scale, options=opts)
+    out = newton(res, jac, x, scale=scale, options=opts, linear_solver=solver)
     if out.converged and np.all(out.x[: g.n_pressure] > 0):
         return out.x
     raise ConvergenceError("no steady initial state found for the inputs at t0: check that every island has a "

@@ -1,9 +1,10 @@
 """Newton's method with an optionally frozen (chord) Jacobian, for one implicit time step.
 
-Contract: :func:`newton` is pure: it takes callables for the residual and the Jacobian, a starting point and
-an optional LU factorisation to reuse, and returns a :class:`NewtonResult` (solution, iterations, history,
-status, and the factorisation it ended with so the caller can pass it to the next step). Convergence is
-measured on the update scaled by ``scale`` (per unknown), in the max norm.
+Contract: :func:`newton` is pure: it takes callables for the residual and the Jacobian, a starting point, a
+linear solver (:mod:`gasgrid.transient.linear`) and an optional factorisation to reuse, and returns a
+:class:`NewtonResult` (solution, iterations, history, status, and the factorisation it ended with so the caller
+can pass it to the next step). Convergence is measured on the update scaled by ``scale`` (per unknown), in the
+max norm.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from enum import Enum
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.sparse.linalg import splu
 
 from gasgrid.errors import InputError
+from gasgrid.transient.kernels import scaled_max
+from gasgrid.transient.linear import Factorization, LinearSolver, SparseLU
 
 F64 = NDArray[np.float64]
 
@@ -58,6 +60,9 @@ class NewtonOptions:
                              field="max_contraction")
 
 
+_SPARSE_LU = SparseLU()
+
+
 @dataclass
 class NewtonResult:
     """Outcome of one Newton solve."""
@@ -67,7 +72,7 @@ class NewtonResult:
     iterations: int
     factorizations: int
     update_norms: list[float] = field(default_factory=list)
-    lu: object | None = None
+    lu: Factorization | None = None
 
     @property
     def converged(self) -> bool:
@@ -81,10 +86,16 @@ def newton(
     *,
     scale: F64,
     options: NewtonOptions = NewtonOptions(),
-    lu: object | None = None,
+    lu: Factorization | None = None,
+    linear_solver: LinearSolver = _SPARSE_LU,
 ) -> NewtonResult:
-    """Solve residual(x) = 0 from x0. ``lu`` is a factorisation (``splu``) to start with, or None."""
+    """Solve residual(x) = 0 from x0. ``lu`` is a factorisation (by ``linear_solver``) to start with, or None."""
     x = np.array(x0, dtype=float)
+
+    def _factor(J: sp.csc_matrix) -> tuple[Factorization | None, bool]:
+        f = linear_solver.factor(J)
+        return f, f is not None
+
     nfact = 0
     age = 0  # iterations since the factorisation was computed at the then-current x
     if lu is None or not options.chord:
@@ -98,8 +109,8 @@ def newton(
     it = 0
     while it < options.max_iter:
         it += 1
-        dx = lu.solve(-residual(x))  # type: ignore[attr-defined]
-        nrm = float(np.max(np.abs(dx) / scale)) if dx.size else 0.0
+        dx = lu.solve(-residual(x))
+        nrm = float(scaled_max(dx, scale))
         if not np.isfinite(nrm):
             return NewtonResult(x, NewtonStatus.DIVERGED, it, nfact, norms, None)
         if norms and nrm > norms[-1] and age > 0:
@@ -109,7 +120,7 @@ def newton(
             if not ok:
                 return NewtonResult(x, NewtonStatus.SINGULAR, it, nfact, norms, None)
             continue
-        x = x + dx
+        x += dx
         norms.append(nrm)
         age += 1
         if nrm < options.tol:
@@ -126,10 +137,3 @@ def newton(
             if not ok:
                 return NewtonResult(x, NewtonStatus.SINGULAR, it, nfact, norms, None)
     return NewtonResult(x, NewtonStatus.MAX_ITER, it, nfact, norms, None)
-
-
-def _factor(J: sp.csc_matrix) -> tuple[object | None, bool]:
-    try:
-        return splu(J), True
-    except RuntimeError:  # "Factor is exactly singular"
-        return None, False

@@ -71,15 +71,10 @@ class Recorder:
         cb = g.net.compressor
         if not len(cb):
             return np.zeros(0)
-        from gasgrid.physics.compressor import station_power
-
         pos = np.searchsorted(g.other_arcs, cb.arc)
         q = x[g.off_other + pos]
         ps, pd = x[g.net.arc_from[cb.arc]], x[g.net.arc_to[cb.arc]]
-        T = np.where(np.isfinite(cb.suction_temperature), cb.suction_temperature, g.net.temperature)
-        st = station_power(q, ps, pd, T_suction=T, efficiency=cb.efficiency, polytropic=cb.polytropic,
-                           electric=cb.electric, driver_efficiency=cb.driver_efficiency, gas=g.net.gas)
-        return np.where(q > 0.0, st.power_shaft, 0.0)
+        return np.where(q > 0.0, self.system.stations.evaluate(q, ps, pd)[0], 0.0)
 
     def dataset(self, scheme: Scheme, dt: float, dx: float, options: TransientOptions, stats: dict) -> xr.Dataset:
         """The xarray Dataset of every saved time (see :mod:`gasgrid.transient.output`)."""

@@ -16,14 +16,17 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from gasgrid.errors import ConvergenceError, InfeasibleError, InputError
 from gasgrid.model.compiled import CompiledNetwork
 from gasgrid.model.network import Network
 from gasgrid.transient.bc import BoundaryConditions, ControlSchedule, validate_bc
+from gasgrid.transient.friction_kernels import friction_close
 from gasgrid.transient.grid import Grid, build_grid
 from gasgrid.transient.initial import InitialState, _scale, interpolate_state, steady_vector
+from gasgrid.transient.linear import Factorization
 from gasgrid.transient.newton import NewtonOptions, NewtonResult, NewtonStatus, newton
 from gasgrid.transient.output import TransientResult, TransientStatus
 from gasgrid.transient.record import Recorder
@@ -163,8 +166,9 @@ def simulate(
             if not ok:
                 status, message = TransientStatus.NEWTON_FAILED, msg
                 break
-            low = np.flatnonzero(stepper.x[: grid.n_pressure] <= 0.0)
-            if low.size:
+            low = np.flatnonzero(stepper.x[: grid.n_pressure] <= 0.0) if stepper.x[: grid.n_pressure].min() <= 0.0 \
+                else ()
+            if len(low):
                 status = TransientStatus.INFEASIBLE
                 message = (f"pressure fell to zero at t = {t_new:g} s at {_where(grid, int(low[0]))}: the network "
                            "cannot deliver the demands there; reduce withdrawals or add supply")
@@ -311,12 +315,8 @@ class _Stepper:
         self.x = x0.copy()
         self.x_prev: F64 | None = None
         self.x_prev2: F64 | None = None
-        ev = system.evaluate(x0, u0, jacobian=False)
-        g = system.grid
+        ev = system.evaluate(x0, u0)
         self.explicit = scheme.coefficients((1.0,)).explicit_storage
-        n_atoms = len(g.atom_var)
-        self.face_entries = np.zeros(g.pattern.rows.shape, dtype=bool)  # face flows in mass balances
-        self.face_entries[n_atoms : n_atoms + 2 * g.n_faces] = True
         b_in, b_out = _boundary(system, x0, u0)
         self.M = [ev.M]
         self.F = [ev.F]
@@ -324,11 +324,12 @@ class _Stepper:
         self.cum_in, self.cum_out = [0.0], [0.0]
         self.dts: list[float] = []
         self.t_cur = t0
-        self.lu: object | None = None
+        self.lu: Factorization | None = None
         self.c_lu = math.nan
         self.diff = system.differential_rows
         self.stats = {"newton_iterations": 0, "factorizations": 0, "friction_evaluations": 0}
         self.fref: FrictionRef | None = None
+        self.fref_seed: FrictionRef | None = None  # the last reference computed (seeds the next one)
         self.events = sorted(sched.event_times())
         self.span = span
 
@@ -396,20 +397,17 @@ class _Stepper:
             fref = None
         for _ in range(3):
             if fref is None:
-                fref = sysm.friction_reference(x_start[g.off_face : g.off_other])
+                fref = sysm.friction_reference(x_start[g.off_face : g.off_other], self.fref_seed)
+                self.fref_seed = fref
                 self.stats["friction_evaluations"] += fref is not None
 
             def res(y: F64, fref: FrictionRef | None = fref) -> F64:
                 self._guard(y)
-                ev = sysm.evaluate(y, u, jacobian=False, friction=fref)
-                return c * ev.M - (ev.F - sysm.face_flux(y) if explicit else ev.F) - hist
+                return sysm.residual(y, u, c, hist, friction=fref, face_flux=not explicit)
 
-            def jac(y: F64, fref: FrictionRef | None = fref):
+            def jac(y: F64, fref: FrictionRef | None = fref) -> sp.csc_matrix:
                 self._guard(y)
-                ev = sysm.evaluate(y, u, jacobian=True, friction=fref)
-                assert ev.dM is not None and ev.dF is not None
-                dF = np.where(self.face_entries, 0.0, ev.dF) if explicit else ev.dF
-                return sysm.matrix(c * ev.dM - dF)
+                return sysm.jacobian(y, u, c, friction=fref, face_flux=not explicit)
 
             out = self._newton(res, jac, x_start, lu)
             self.stats["newton_iterations"] += out.iterations
@@ -435,14 +433,15 @@ class _Stepper:
 
     def _guard(self, y: F64) -> None:
         """Stop a Newton iterate that left the physical range (before the gas model is asked about it)."""
-        if not np.all(y[: self.system.grid.n_pressure] < self.p_cap):
+        if not self.system.below_cap(y, self.p_cap):
             raise _OutOfRange
 
-    def _newton(self, res: Callable[[F64], F64], jac: Callable[[F64], object], x_start: F64,
-                lu: object | None) -> NewtonResult:
+    def _newton(self, res: Callable[[F64], F64], jac: Callable[[F64], sp.csc_matrix], x_start: F64,
+                lu: Factorization | None) -> NewtonResult:
         """Newton from x_start; an iterate beyond the pressure cap counts as divergence (the caller retries)."""
         try:
-            return newton(res, jac, x_start, scale=_scale(self.system, self.x), options=self.opts, lu=lu)  # type: ignore[arg-type]
+            return newton(res, jac, x_start, scale=_scale(self.system, self.x), options=self.opts, lu=lu,
+                          linear_solver=self.system.linear_solver)
         except _OutOfRange:
             return NewtonResult(x_start, NewtonStatus.DIVERGED, 1, 0, [math.inf], None)
 
@@ -452,7 +451,7 @@ class _Stepper:
         fref = self.fref
         x = out.x
         # F at t_{n+1} is only needed by schemes that reuse past fluxes (theta); others keep a placeholder
-        ev_F = sysm.evaluate(x, u, jacobian=False, friction=fref).F if any(co.beta) else self.F[0]
+        ev_F = sysm.evaluate(x, u, friction=fref).F if any(co.beta) else self.F[0]
         M_new = sysm.storage(x)
         b_in, b_out = _boundary(sysm, x, u)
         cin = sum(a * v for a, v in zip(co.alpha, self.cum_in, strict=False))
@@ -481,12 +480,9 @@ def _extrapolate(x: F64, x1: F64 | None, x2: F64 | None, dts: list[float], h: fl
 
 def _friction_close(q: F64, ref: FrictionRef, span: float) -> bool:
     """Whether flows q stay where the local friction model is accurate: |ln(|q| / |q_ref|)| <= span wherever
-    the flow is turbulent (its lambda error is about span^2 / 2 times the curvature of ln lambda(ln q))."""
-    aq = np.abs(q)
-    big = aq > 10.0 * ref.q_abs.min()
-    if not big.any():
-        return True
-    return bool(np.max(np.abs(np.log(np.maximum(aq[big], 1e-12) / ref.q_abs[big]))) <= span)
+    the flow is turbulent, |q| > 10 min |q_ref| (its lambda error is about span^2 / 2 times the curvature of
+    ln lambda(ln q))."""
+    return bool(friction_close(q, ref.q_abs, ref.q_turbulent, span))
 
 
 def _boundary(system: System, x: F64, u: Controls) -> tuple[float, float]:

@@ -39,6 +39,7 @@ import math
 from dataclasses import replace
 from enum import IntEnum
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -86,6 +87,7 @@ def legend(codes: type[IntEnum]) -> str:
 
 
 _BYPASSED = (StationCode.BYPASS_CANNOT_LIFT, StationCode.BYPASS_REVERSE_FLOW, StationCode.BYPASS_LOW_SUCTION)
+_BYPASSED_CODES = tuple(int(c) for c in _BYPASSED)
 _LIMIT_MODE = {StationCode.RATIO_MAX: ArcMode.RATIO, StationCode.P_DISCHARGE_MAX: ArcMode.P_TO,
                StationCode.P_SUCTION_MIN: ArcMode.P_FROM, StationCode.POWER_MAX: ArcMode.POWER,
                StationCode.FLOW_MAX: ArcMode.FLOW, StationCode.RATIO_MIN: ArcMode.RATIO}
@@ -116,6 +118,10 @@ class Controller:
         self.cv_code = np.zeros(len(self.cv_pos), dtype=np.int64)  # REGULATING or a limit state (RegulatorCode)
         self.fuel_node = np.zeros(g.n_nodes)
         self._cache: tuple[F64, F64, F64] | None = None
+        cs = net.compressor
+        self._cs_from, self._cs_to = net.arc_from[cs.arc], net.arc_to[cs.arc]
+        self._cs_limits = np.ascontiguousarray(np.stack([cs.ratio_max, cs.p_discharge_max, cs.p_suction_min, cs.power_max,
+                                                         cs.flow_max, cs.ratio_min]).astype(float).reshape(6, len(cs)))
 
     # --- modes ---------------------------------------------------------------------------------------
     def signature(self) -> bytes:
@@ -179,14 +185,9 @@ class Controller:
         key = np.concatenate([q, ps, pd])
         if self._cache is not None and np.array_equal(self._cache[0], key):
             return self._cache[1], self._cache[2]
-        from gasgrid.physics.compressor import station_power
-
         on = (q > 0.0) & (ps > 0.0) & (pd > ps)
-        T = np.where(np.isfinite(cs.suction_temperature), cs.suction_temperature, net.temperature)
-        st = station_power(np.where(on, q, 0.0), np.where(on, ps, 1e5), np.where(on, pd, 1e5), T_suction=T,
-                           efficiency=cs.efficiency, polytropic=cs.polytropic, electric=cs.electric,
-                           driver_efficiency=cs.driver_efficiency, gas=net.gas)
-        power, fuel = np.where(on, st.power_shaft, 0.0), np.where(on, st.fuel, 0.0)
+        st = self.system.stations.evaluate(np.where(on, q, 0.0), np.where(on, ps, 1e5), np.where(on, pd, 1e5))
+        power, fuel = np.where(on, st[0], 0.0), np.where(on, st[1], 0.0)
         self._cache = (key, power, fuel)
         return power, fuel
 
@@ -206,95 +207,25 @@ class Controller:
         cs = net.compressor
         if not len(cs):
             return
-        ps, pd = x[net.arc_from[cs.arc]], x[net.arc_to[cs.arc]]
+        ps, pd = x[self._cs_from], x[self._cs_to]
         q = x[g.off_other + self.cs_pos]
-        actual = self.apply(u_cmd).arc_mode
-        power = self.station_state(x, actual)[0]
-        tol = self.tol
-        for k in range(len(cs)):
-            i = self.cs_pos[k]
-            cmd, v = int(u_cmd.arc_mode[i]), float(u_cmd.arc_value[i])
-            if cmd not in _COMPRESSING:
-                self.cs_code[k] = StationCode.SET_POINT
-                continue
-            code = StationCode(int(self.cs_code[k]))
-            ps_min = float(cs.p_suction_min[k])
-            if code in _BYPASSED:
-                if ps[k] < ps_min * (1.0 - tol):
-                    new = StationCode.BYPASS_LOW_SUCTION
-                elif code is not StationCode.BYPASS_CANNOT_LIFT and ps[k] < ps_min * (1.0 + self.margin):
-                    new = code
-                else:
-                    new = StationCode.SET_POINT if _wants(cmd, v, ps[k], pd[k], q[k], tol) else code
-            elif q[k] < -self.ftol:
-                new = StationCode.BYPASS_LOW_SUCTION if code is StationCode.P_SUCTION_MIN else \
-                    StationCode.BYPASS_REVERSE_FLOW
-            elif pd[k] < ps[k] * (1.0 - tol):
-                new = StationCode.BYPASS_CANNOT_LIFT
-            else:
-                new = self._limits(k, code, cmd, v, ps[k], pd[k], q[k], power[k])
-            self.cs_code[k] = new
-
-    def _limits(self, k: int, code: StationCode, cmd: int, v: float, ps: float, pd: float, q: float,
-                power: float) -> StationCode:
-        """Override selection of an active station (the min/max selector of a station controller)."""
-        cs = self.system.grid.net.compressor
-        tol = self.tol
-        if ps <= 0.0:  # a pass drew the suction below zero (a restart against a weak suction side, say)
-            for bound, limit in ((cs.p_suction_min[k], StationCode.P_SUCTION_MIN),
-                                 (cs.ratio_max[k], StationCode.RATIO_MAX)):
-                if math.isfinite(bound) and limit is not code:
-                    return limit
-            return code
-        r = pd / ps
-        caps = [(r / cs.ratio_max[k] - 1.0, StationCode.RATIO_MAX),
-                (pd / cs.p_discharge_max[k] - 1.0, StationCode.P_DISCHARGE_MAX),
-                (cs.p_suction_min[k] / ps - 1.0, StationCode.P_SUCTION_MIN),
-                (power / cs.power_max[k] - 1.0, StationCode.POWER_MAX),
-                (q / cs.flow_max[k] - 1.0, StationCode.FLOW_MAX)]
-        caps = [c for c in caps if not math.isnan(c[0])]  # NaN: no such limit
-        worst = max(caps, default=None, key=lambda c: c[0])
-        if worst is not None and worst[0] > tol and worst[1] is not code:
-            return worst[1]
-        if math.isfinite(cs.ratio_min[k]) and r < cs.ratio_min[k] * (1.0 - tol) and code is not StationCode.RATIO_MIN:
-            return StationCode.RATIO_MIN
-        if code is StationCode.SET_POINT:
-            return code
-        effort = {int(ArcMode.P_TO): pd / v - 1.0, int(ArcMode.P_FROM): v / ps - 1.0, int(ArcMode.RATIO): r / v - 1.0,
-                  int(ArcMode.FLOW): q / v - 1.0, int(ArcMode.POWER): power / v - 1.0}[cmd]
-        floor = code is StationCode.RATIO_MIN
-        if (not floor and effort > tol) or (floor and effort < -tol):
-            return StationCode.SET_POINT
-        return code
+        cmd = u_cmd.arc_mode[self.cs_pos]
+        # shaft power under the modes in force (the commanded ones with this controller's overrides)
+        on = np.isin(cmd, _COMPRESSING) & ~np.isin(self.cs_code, _BYPASSED_CODES)
+        power = np.where(on, self._forward_state(x)[0], 0.0)
+        update_stations(self.cs_code, cmd, u_cmd.arc_value[self.cs_pos], ps, pd, q, power, self._cs_limits, self.tol,
+                        self.margin, self.ftol)
 
     def _update_regulators(self, x: F64, u_cmd: Controls) -> None:
         g = self.system.grid
         net = g.net
         cv = net.control_valve
-        tol = self.tol
-        for k in range(len(cv)):
-            i = self.cv_pos[k]
-            if u_cmd.arc_mode[i] != ArcMode.REGULATOR:
-                self.cv_code[k] = RegulatorCode.REGULATING
-                continue
-            a = cv.arc[k]
-            pin, pout, q = x[net.arc_from[a]], x[net.arc_to[a]], x[g.off_other + i]
-            p_set, pin_min, q_max = float(u_cmd.arc_value[i]), float(cv.p_in_min[k]), float(cv.flow_max[k])
-            code = int(self.cv_code[k])
-            starved = math.isfinite(pin_min) and pin < pin_min * (1.0 - tol) and q > self.ftol
-            too_much = math.isfinite(q_max) and q > q_max * (1.0 + tol)
-            if code == RegulatorCode.CLOSED_LOW_INLET:
-                if pin > pin_min * (1.0 + self.margin):  # restart hysteresis, as for stations
-                    code = RegulatorCode.REGULATING
-            elif code == RegulatorCode.INLET_LIMIT and q < -self.ftol:
-                code = RegulatorCode.CLOSED_LOW_INLET  # a valve cannot push gas back to hold its inlet
-            elif code != RegulatorCode.REGULATING and pout > p_set * (1.0 + tol):
-                code = RegulatorCode.REGULATING  # the set point asks for less than the limit gives
-            elif code != RegulatorCode.INLET_LIMIT and starved:
-                code = RegulatorCode.INLET_LIMIT
-            elif code != RegulatorCode.FLOW_LIMIT and too_much:
-                code = RegulatorCode.FLOW_LIMIT
-            self.cv_code[k] = code
+        if not len(cv):
+            return
+        update_regulators(self.cv_code, u_cmd.arc_mode[self.cv_pos], u_cmd.arc_value[self.cv_pos],
+                          x[net.arc_from[cv.arc]], x[net.arc_to[cv.arc]], x[g.off_other + self.cv_pos],
+                          np.asarray(cv.p_in_min, dtype=float), np.asarray(cv.flow_max, dtype=float), self.tol,
+                          self.margin, self.ftol)
 
     # --- reporting -----------------------------------------------------------------------------------
     def station_codes(self, u_cmd: Controls) -> I64:
@@ -323,17 +254,131 @@ class Controller:
         return out
 
 
+# --- compiled limit checks (the min/max selector of a station controller, the regulator states) ---------------
+_JIT = dict(cache=True, error_model="numpy", nogil=True)
+_SET_POINT, _RATIO_MAX, _P_DISCHARGE_MAX, _P_SUCTION_MIN, _POWER_MAX, _FLOW_MAX, _RATIO_MIN = range(7)
+_CANNOT_LIFT, _REVERSE_FLOW, _LOW_SUCTION = (int(c) for c in _BYPASSED)
+_L_RATIO_MAX, _L_P_DISCHARGE_MAX, _L_P_SUCTION_MIN, _L_POWER_MAX, _L_FLOW_MAX, _L_RATIO_MIN = range(6)
+_M_RATIO, _M_P_TO, _M_P_FROM, _M_FLOW, _M_POWER = _COMPRESSING
+_REGULATOR = int(ArcMode.REGULATOR)
+_R_REGULATING, _R_INLET_LIMIT, _R_FLOW_LIMIT, _R_CLOSED_LOW_INLET = (
+    int(RegulatorCode.REGULATING), int(RegulatorCode.INLET_LIMIT), int(RegulatorCode.FLOW_LIMIT),
+    int(RegulatorCode.CLOSED_LOW_INLET))
+
+
+@numba.njit(**_JIT)
+def _compressing(mode: int) -> bool:
+    return mode in (_M_RATIO, _M_P_TO, _M_P_FROM, _M_FLOW, _M_POWER)
+
+
+@numba.njit(**_JIT)
 def _wants(cmd: int, v: float, ps: float, pd: float, q: float, tol: float) -> bool:
     """Whether a bypassed station's set point asks for compression again."""
-    if cmd == ArcMode.P_TO:
+    if cmd == _M_P_TO:
         return ps < v * (1.0 - tol) and pd < v * (1.0 - tol)
-    if cmd == ArcMode.P_FROM:
+    if cmd == _M_P_FROM:
         return ps > v * (1.0 + tol)
-    if cmd == ArcMode.RATIO:
+    if cmd == _M_RATIO:
         return pd < v * ps * (1.0 - tol)
-    if cmd == ArcMode.FLOW:
+    if cmd == _M_FLOW:
         return q < v * (1.0 - tol)
     return True  # power: any positive set point asks for compression
+
+
+@numba.njit(**_JIT)
+def _limits(code: int, cmd: int, v: float, ps: float, pd: float, q: float, power: float, limits: F64, k: int,
+            tol: float) -> int:
+    """Override selection of active station k with limits ``limits[:, k]`` (rows _L_*): the worst-violated cap,
+    the ratio floor, or back to the set point once it asks for less effort (cap) or more (floor)."""
+    lim = (limits[_L_RATIO_MAX, k], limits[_L_P_DISCHARGE_MAX, k], limits[_L_P_SUCTION_MIN, k],
+           limits[_L_POWER_MAX, k], limits[_L_FLOW_MAX, k], limits[_L_RATIO_MIN, k])
+    if ps <= 0.0:  # a pass drew the suction below zero (a restart against a weak suction side, say)
+        if math.isfinite(lim[_L_P_SUCTION_MIN]) and code != _P_SUCTION_MIN:
+            return _P_SUCTION_MIN
+        if math.isfinite(lim[_L_RATIO_MAX]) and code != _RATIO_MAX:
+            return _RATIO_MAX
+        return code
+    r = pd / ps
+    worst, worst_code = -math.inf, -1
+    for value, limit in ((r / lim[_L_RATIO_MAX] - 1.0, _RATIO_MAX), (pd / lim[_L_P_DISCHARGE_MAX] - 1.0, _P_DISCHARGE_MAX),
+                         (lim[_L_P_SUCTION_MIN] / ps - 1.0, _P_SUCTION_MIN), (power / lim[_L_POWER_MAX] - 1.0, _POWER_MAX),
+                         (q / lim[_L_FLOW_MAX] - 1.0, _FLOW_MAX)):
+        if value == value and (worst_code < 0 or value > worst):  # NaN: no such limit; ties keep the first
+            worst, worst_code = value, limit
+    if worst_code >= 0 and worst > tol and worst_code != code:
+        return worst_code
+    if math.isfinite(lim[_L_RATIO_MIN]) and r < lim[_L_RATIO_MIN] * (1.0 - tol) and code != _RATIO_MIN:
+        return _RATIO_MIN
+    if code == _SET_POINT:
+        return code
+    if cmd == _M_P_TO:
+        effort = pd / v - 1.0
+    elif cmd == _M_P_FROM:
+        effort = v / ps - 1.0
+    elif cmd == _M_RATIO:
+        effort = r / v - 1.0
+    elif cmd == _M_FLOW:
+        effort = q / v - 1.0
+    else:
+        effort = power / v - 1.0
+    floor = code == _RATIO_MIN
+    if (not floor and effort > tol) or (floor and effort < -tol):
+        return _SET_POINT
+    return code
+
+
+@numba.njit(**_JIT)
+def update_stations(code: I64, cmd: I64, value: F64, ps: F64, pd: F64, q: F64, power: F64, limits: F64, tol: float,
+                    margin: float, ftol: float) -> None:
+    """New StationCode of every station (in place) from its solved suction/discharge pressures [Pa], flow [kg/s]
+    and shaft power [W]; ``limits``: rows ratio_max, p_discharge_max, p_suction_min, power_max, flow_max,
+    ratio_min (NaN: none)."""
+    for k in range(code.size):
+        c = cmd[k]
+        if not _compressing(c):
+            code[k] = _SET_POINT
+            continue
+        old = code[k]
+        ps_min = limits[_L_P_SUCTION_MIN, k]
+        if old in (_CANNOT_LIFT, _REVERSE_FLOW, _LOW_SUCTION):
+            if ps[k] < ps_min * (1.0 - tol):
+                new = _LOW_SUCTION
+            elif old != _CANNOT_LIFT and ps[k] < ps_min * (1.0 + margin):
+                new = old
+            else:
+                new = _SET_POINT if _wants(c, value[k], ps[k], pd[k], q[k], tol) else old
+        elif q[k] < -ftol:
+            new = _LOW_SUCTION if old == _P_SUCTION_MIN else _REVERSE_FLOW
+        elif pd[k] < ps[k] * (1.0 - tol):
+            new = _CANNOT_LIFT
+        else:
+            new = _limits(old, c, value[k], ps[k], pd[k], q[k], power[k], limits, k, tol)
+        code[k] = new
+
+
+@numba.njit(**_JIT)
+def update_regulators(code: I64, cmd: I64, p_set: F64, pin: F64, pout: F64, q: F64, pin_min: F64, q_max: F64,
+                      tol: float, margin: float, ftol: float) -> None:
+    """New RegulatorCode of every regulator (in place) from its solved inlet/outlet pressures [Pa] and flow."""
+    for k in range(code.size):
+        if cmd[k] != _REGULATOR:
+            code[k] = _R_REGULATING
+            continue
+        c = code[k]
+        starved = math.isfinite(pin_min[k]) and pin[k] < pin_min[k] * (1.0 - tol) and q[k] > ftol
+        too_much = math.isfinite(q_max[k]) and q[k] > q_max[k] * (1.0 + tol)
+        if c == _R_CLOSED_LOW_INLET:
+            if pin[k] > pin_min[k] * (1.0 + margin):  # restart hysteresis, as for stations
+                c = _R_REGULATING
+        elif c == _R_INLET_LIMIT and q[k] < -ftol:
+            c = _R_CLOSED_LOW_INLET  # a valve cannot push gas back to hold its inlet
+        elif c != _R_REGULATING and pout[k] > p_set[k] * (1.0 + tol):
+            c = _R_REGULATING  # the set point asks for less than the limit gives
+        elif c != _R_INLET_LIMIT and starved:
+            c = _R_INLET_LIMIT
+        elif c != _R_FLOW_LIMIT and too_much:
+            c = _R_FLOW_LIMIT
+        code[k] = c
 
 
 __all__ = ["Controller", "RegulatorCode", "StationCode", "legend"]
