@@ -98,11 +98,6 @@ class SteadySystem:
     zero_arcs: I64  # contracted arcs
     n_free: int
     n: int  # number of unknowns = n_free + len(eq_arcs)
-    # sparse pattern (CSC) and the scatter map from COO entries to CSC data slots
-    indptr: I64
-    indices: I64
-    slot: I64
-    nnz: int
     # per eq arc: group of from/to, column of pi_from/pi_to (-1 if fixed), row of balance (-1 if fixed)
     g_from: I64
     g_to: I64
@@ -112,10 +107,36 @@ class SteadySystem:
     brow_from: I64
     brow_to: I64
 
+    def _csc_pattern(self) -> tuple[I64, I64, I64, int]:
+        """Sparsity pattern (CSC) of the full Jacobian and the scatter map from COO entries to its data
+        slots, built on first use (the default nodal solver never needs the full matrix)."""
+        cached = self.__dict__.get("_csc")
+        if cached is None:
+            cached = _csc_pattern(self)
+            self.__dict__["_csc"] = cached
+        return cached
+
+    @property
+    def indptr(self) -> I64:
+        return self._csc_pattern()[0]
+
+    @property
+    def indices(self) -> I64:
+        return self._csc_pattern()[1]
+
+    @property
+    def slot(self) -> I64:
+        return self._csc_pattern()[2]
+
+    @property
+    def nnz(self) -> int:
+        return self._csc_pattern()[3]
+
     def matrix(self, coo_values: F64) -> sp.csc_matrix:
         """Assemble the Jacobian from values in the fixed COO order (duplicates summed)."""
-        data = np.bincount(self.slot, weights=coo_values, minlength=self.nnz)
-        return sp.csc_matrix((data, self.indices, self.indptr), shape=(self.n, self.n))
+        indptr, indices, slot, nnz = self._csc_pattern()
+        data = np.bincount(slot, weights=coo_values, minlength=nnz)
+        return sp.csc_matrix((data, indices, indptr), shape=(self.n, self.n))
 
 
 def build_system(net: CompiledNetwork, behaviour: I64 | None = None) -> SteadySystem:
@@ -192,12 +213,23 @@ def build_system(net: CompiledNetwork, behaviour: I64 | None = None) -> SteadySy
     free_col[free] = np.arange(int(free.sum()))
     n_free = int(free.sum())
     n = n_free + len(eq)
-    arc_row = n_free + np.arange(len(eq))
     col_from = free_col[g_from]
     col_to = free_col[g_to]
     brow_from = col_from.copy()  # balance row of a free group = its column index
     brow_to = col_to.copy()
 
+    return SteadySystem(
+        behaviour=b, group=group, n_groups=n_groups, group_fixed_pi=fixed_pi, group_ref_supply=ref_supply,
+        group_component=comp, dead_groups=dead, free_col=free_col, eq_arcs=eq, zero_arcs=zero,
+        n_free=n_free, n=n, g_from=g_from, g_to=g_to, twin_of=twin_of, col_from=col_from, col_to=col_to,
+        brow_from=brow_from, brow_to=brow_to,
+    )
+
+
+def _csc_pattern(sys: SteadySystem) -> tuple[I64, I64, I64, int]:
+    n = sys.n
+    arc_row = sys.n_free + np.arange(len(sys.eq_arcs))
+    brow_to, brow_from, col_from, col_to = sys.brow_to, sys.brow_from, sys.col_from, sys.col_to
     rows: list[I64] = []
     cols: list[I64] = []
     # balance rows: +q into to-group, -q out of from-group
@@ -215,18 +247,11 @@ def build_system(net: CompiledNetwork, behaviour: I64 | None = None) -> SteadySy
     c = np.concatenate(cols)
     key = c * n + r  # column-major order
     uniq, slot = np.unique(key, return_inverse=True)
-    ucol = uniq // n
-    urow = uniq % n
+    ucol = uniq // max(n, 1)
+    urow = uniq % max(n, 1)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.add.at(indptr, ucol + 1, 1)
-    indptr = np.cumsum(indptr)
-    return SteadySystem(
-        behaviour=b, group=group, n_groups=n_groups, group_fixed_pi=fixed_pi, group_ref_supply=ref_supply,
-        group_component=comp, dead_groups=dead, free_col=free_col, eq_arcs=eq, zero_arcs=zero,
-        n_free=n_free, n=n, indptr=indptr, indices=urow.astype(np.int64), slot=slot.astype(np.int64),
-        nnz=len(uniq), g_from=g_from, g_to=g_to, twin_of=twin_of, col_from=col_from, col_to=col_to, brow_from=brow_from,
-        brow_to=brow_to,
-    )
+    return np.cumsum(indptr), urow.astype(np.int64), slot.astype(np.int64).ravel(), len(uniq)
 
 
 def coo_order_values(
