@@ -39,10 +39,14 @@ _LN10 = math.log(10.0)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _friction(law: int, q_abs: float, D: float, k: float, mu: float, lam_fixed: float) -> tuple[float, float]:
-    """λ and d ln λ / d ln q of one pipe (see :func:`gasgrid.physics.friction.darcy_friction`)."""
+def _friction(law: int, q_abs: float, D: float, k: float, mu: float, lam_fixed: float,
+              x0: float = 0.0) -> tuple[float, float, float]:
+    """λ, d ln λ / d ln q and (Colebrook) 1/√λ of one pipe (see :func:`gasgrid.physics.friction.darcy_friction`).
+
+    ``x0`` > 0 starts Colebrook's Newton iteration from a previous 1/√λ instead of Swamee–Jain (same
+    converged value to ``COLEBROOK_RTOL``, in one or two steps when the flow changed little)."""
     if law == FIXED:
-        return lam_fixed, 0.0
+        return lam_fixed, 0.0, 0.0
     re_raw = 4.0 * q_abs / (math.pi * D * mu)
     frozen = re_raw < RE_FLOOR
     re = max(re_raw, RE_FLOOR)
@@ -54,12 +58,15 @@ def _friction(law: int, q_abs: float, D: float, k: float, mu: float, lam_fixed: 
             lam = 1.0 / (x * x) + lam_lam
         else:
             lam = lam_lam
-        return lam, 0.0 if frozen else -lam_lam / lam
+        return lam, 0.0 if frozen else -lam_lam / lam, 0.0
     if law == COLEBROOK:
         a = rel / 3.71
         b = 2.51 / re
-        x = -0.5 * math.log10(rel / 3.7 + 5.74 / re**0.9)
-        x = max(x, 0.1)
+        if x0 > 0.0:
+            x = x0
+        else:
+            x = -0.5 * math.log10(rel / 3.7 + 5.74 / re**0.9)
+            x = max(x, 0.1)
         for _ in range(50):
             s = a + b * x
             g = x + 2.0 * math.log10(s)
@@ -71,19 +78,19 @@ def _friction(law: int, q_abs: float, D: float, k: float, mu: float, lam_fixed: 
         s = a + b * x
         dg = 1.0 + 2.0 * b / (_LN10 * s)
         dx_dlnre = (2.0 * b * x / (_LN10 * s)) / dg
-        return x**-2, 0.0 if frozen else -2.0 * dx_dlnre / x
+        return x**-2, 0.0 if frozen else -2.0 * dx_dlnre / x, x
     if law == HOFER:
         lg = math.log10(re / 7.0)
         u = 4.518 * lg / re + rel / 3.71
         du = 4.518 / re * (1.0 / _LN10 - lg)
         x = -2.0 * math.log10(u)
         dx = -2.0 / (_LN10 * u) * du
-        return x**-2, 0.0 if frozen else -2.0 * dx / x
+        return x**-2, 0.0 if frozen else -2.0 * dx / x, 0.0
     # SWAMEE_JAIN
     t = 5.74 * re**-0.9
     u = rel / 3.7 + t
     lg = math.log10(u)
-    return 0.25 / (lg * lg), 0.0 if frozen else 2.0 * 0.9 * t / (_LN10 * u * lg)
+    return 0.25 / (lg * lg), 0.0 if frozen else 2.0 * 0.9 * t / (_LN10 * u * lg), 0.0
 
 
 EOS_GIVEN, EOS_IDEAL, EOS_PAPAY, EOS_CNGA = -1, 0, 1, 2
@@ -124,13 +131,14 @@ def pipe_kernel(
     pi_from: F64, pi_to: F64, q: F64, law: I64, diameter: F64, roughness: F64, mu: F64, lam_in: F64,
     dln_in: F64, length: F64, dh: F64, temperature: F64, efficiency: F64, z: F64, dz: F64, R: float,
     eos: int, pc: float, Tc: float, G: float, picard_q: F64, use_picard: bool,
-    F: F64, d_from: F64, d_to: F64, d_q: F64,
+    F: F64, d_from: F64, d_to: F64, d_q: F64, x_state: F64,
 ) -> None:
     """Pipe residual [Pa^2] and derivatives, written into F, d_from, d_to, d_q.
 
     With ``eos`` = ``EOS_GIVEN``, ``z``, ``dz`` [1/Pa] are Z and dZ/dp at the mean pressure of
     :func:`mean_pressure_kernel`; otherwise Z is evaluated here (pc [Pa], Tc [K], G [-]). For laws not in
-    :data:`COMPILED_LAWS` (and for ``fixed``), λ and d ln λ / d ln q come from ``lam_in``/``dln_in``."""
+    :data:`COMPILED_LAWS` (and for ``fixed``), λ and d ln λ / d ln q come from ``lam_in``/``dln_in``.
+    ``x_state`` (per pipe, 0 initially) carries Colebrook's 1/√λ from call to call as a starting value."""
     for e in range(q.shape[0]):
         D = diameter[e]
         area = math.pi * D * D / 4.0
@@ -158,7 +166,7 @@ def pipe_kernel(
         qa = abs(qe)
         code = law[e]
         if code in (COLEBROOK, NIKURADSE, HOFER, SWAMEE_JAIN):
-            lam, dln = _friction(code, qa, D, roughness[e], mu[e], 0.0)
+            lam, dln, x_state[e] = _friction(code, qa, D, roughness[e], mu[e], 0.0, x_state[e])
         else:
             lam, dln = lam_in[e], dln_in[e]
         lam_e = lam / (efficiency[e] * efficiency[e])

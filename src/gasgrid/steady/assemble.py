@@ -114,6 +114,7 @@ class Assembler:
         self.k_eff = np.ascontiguousarray(P.efficiency[s], dtype=float)
         self.k_lam = np.zeros(n)
         self.k_dln = np.zeros(n)
+        self.k_x = np.zeros(n)  # Colebrook 1/sqrt(lambda) of the last evaluation (warm start)
         fixed = self.k_law == FIXED
         self.k_lam[fixed] = P.lambda_fixed[s][fixed]
         self.k_numpy_laws = np.flatnonzero(~np.isin(self.k_law, COMPILED_LAWS))  # classic equations, AGA
@@ -186,7 +187,7 @@ class Assembler:
             F_, df, dt, dq = np.empty(len(r)), np.empty(len(r)), np.empty(len(r)), np.empty(len(r))
             pipe_kernel(pfr, ptr, qr, self.k_law, self.k_D, self.k_rough, self.k_mu, self.k_lam, self.k_dln,
                         self.k_len, self.k_dh, self.k_T, self.k_eff, z, dz, gas.R_specific, *self.eos_args, pq,
-                        use_picard, F_, df, dt, dq)
+                        use_picard, F_, df, dt, dq, self.k_x)
             Fa[r], d_from[r], d_to[r], d_q[r] = F_, df, dt, dq
         r = self.r_row
         if len(r):
