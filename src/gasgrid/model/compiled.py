@@ -374,7 +374,7 @@ def _own(t: TableArrays, name: str, dtype: Any = float) -> np.ndarray:
 
 def _is(t: TableArrays, name: str, value: str) -> B:
     """``column == value`` for a validated choice column."""
-    return t.code(name) == t.schema.by_name[name].choices.index(value)  # type: ignore[union-attr]
+    return t.code(name) == (t.schema.by_name[name].choices or ()).index(value)
 
 
 def _recode(t: TableArrays, name: str, target: tuple[str, ...]) -> I:
