@@ -20,12 +20,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gasgrid.physics import friction as phys
+from gasgrid.transient._jit import JIT
 from gasgrid.units import M_AIR, R_UNIVERSAL
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
-_JIT = dict(cache=True, error_model="numpy", nogil=True)
 _LN10 = math.log(10.0)
 RE_FLOOR = phys.RE_FLOOR
 RTOL = phys.COLEBROOK_RTOL
@@ -79,7 +79,7 @@ def face_parameters(law: I64, diameter: F64, roughness: F64, lam_fixed: F64, vis
     return fp
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def _frozen(law: I64, fp: F64, xfac: float) -> None:
     """Every law is constant below Re = RE_FLOOR (derivative 0): its value there, per face (FP_LAM_FROZEN)."""
     for i in range(law.size):
@@ -88,7 +88,7 @@ def _frozen(law: I64, fp: F64, xfac: float) -> None:
                                           xfac, 0.0)[0]
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def _colebrook(re: float, rel: float, x0: float) -> tuple[float, float]:
     a = rel / 3.71
     b = 2.51 / re
@@ -106,7 +106,7 @@ def _colebrook(re: float, rel: float, x0: float) -> tuple[float, float]:
     return x**-2, -2.0 * ((2.0 * b * x / (_LN10 * s)) / dg) / x
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def _aga(re: float, rel: float) -> tuple[float, float]:
     ft = max(4.0 * math.log10(re) - 6.0, 1.0)
     for _ in range(50):
@@ -123,7 +123,7 @@ def _aga(re: float, rel: float) -> tuple[float, float]:
     return 4.0 / (f_rough * f_rough), 0.0
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def law_lambda(code: int, q_abs: float, D: float, rel: float, mu: float, lam_fixed: float, c_log: float,
                e_log: float, q_floor: float, xfac: float, x0: float) -> tuple[float, float]:
     """lambda and d ln lambda / d ln q of a face's law at |q| = q_abs [kg/s]: diameter D [m], relative roughness,
@@ -164,7 +164,7 @@ def law_lambda(code: int, q_abs: float, D: float, rel: float, mu: float, lam_fix
     return lam, (0.0 if frozen else d)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def reference(q: F64, law: I64, fp: F64, xfac: float, q_floor: float, lam_prev: F64,
               q_ref: F64, lam: F64, dln: F64) -> None:
     """The law at |q_ref| = max(|q|, q_floor) on every face into (q_ref, lam, dln); ``lam_prev`` (or an empty array):
@@ -178,31 +178,37 @@ def reference(q: F64, law: I64, fp: F64, xfac: float, q_floor: float, lam_prev: 
                                     fp[FP_CONST, i], fp[FP_EXP, i], fp[FP_Q_FLOOR, i], xfac, x0)
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **JIT)
+def frozen(q_abs: float, D: float, mu: float) -> bool:
+    """Whether |q| [kg/s] lies below the Reynolds floor in a pipe of diameter D [m] (every law is constant there,
+    derivative 0: FP_LAM_FROZEN, which faces without flow need at every evaluation)."""
+    return 4.0 * max(q_abs, Q_ABS_MIN) / (math.pi * D * mu) < RE_FLOOR
+
+
+@numba.njit(**JIT)
 def law_at(i: int, code: int, q_abs: float, fp: F64, xfac: float) -> tuple[float, float]:
-    """:func:`law_lambda` of face i (parameters from ``fp``; below the Reynolds floor its constant value, which
-    faces without flow need at every evaluation)."""
-    if 4.0 * max(q_abs, Q_ABS_MIN) / (math.pi * fp[FP_D, i] * fp[FP_MU, i]) < RE_FLOOR:
+    """:func:`law_lambda` of face i (parameters from ``fp``; below the Reynolds floor its constant value)."""
+    if frozen(q_abs, fp[FP_D, i], fp[FP_MU, i]):
         return fp[FP_LAM_FROZEN, i], 0.0
     return law_lambda(code, q_abs, fp[FP_D, i], fp[FP_REL, i], fp[FP_MU, i], fp[FP_LAM_FIXED, i], fp[FP_CONST, i],
                       fp[FP_EXP, i], fp[FP_Q_FLOOR, i], xfac, 0.0)
 
 
-@numba.njit(inline="always", **_JIT)
-def local_model(q_abs: float, mode: int, lam_fixed: float, q_ref: float, lam_ref: float,
+@numba.njit(inline="always", **JIT)
+def local_model(q_abs: float, mode: int, lam_fixed: float, inv_q_ref: float, lam_ref: float,
                 dln_ref: float) -> tuple[float, float, bool]:
-    """lambda, d ln lambda / d ln q under ``mode`` (0: every law fixed, 1: local model around the reference) and
-    whether the law itself is needed instead (mode 2, or beyond a factor 2 from the reference)."""
+    """lambda, d ln lambda / d ln q under ``mode`` (0: every law fixed, 1: local model around the reference flow
+    1 / inv_q_ref) and whether the law itself is needed instead (mode 2, or beyond a factor 2 from the reference)."""
     if mode == 0:
         return lam_fixed, 0.0, False
     if mode == 1:
-        ratio = q_abs / q_ref
+        ratio = q_abs * inv_q_ref
         far = ratio > LOCAL_SPAN or ratio * LOCAL_SPAN < 1.0
         return lam_ref * (1.0 + dln_ref * (ratio - 1.0)), dln_ref, far
     return 0.0, 0.0, True
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(inline="always", **JIT)
 def laminar_floor(lam: float, dln: float, q_abs: float, lam_q_lam: float) -> tuple[float, float]:
     """lambda |q| [kg/s] with the laminar floor, and d(lambda q|q|)/dq / (lambda |q|) (2 + dln, 1 laminar)."""
     lam_q = lam * q_abs
@@ -211,7 +217,7 @@ def laminar_floor(lam: float, dln: float, q_abs: float, lam_q_lam: float) -> tup
     return lam_q, 2.0 + dln
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def friction_close(q: F64, q_ref: F64, big: float, span: float) -> bool:
     """Whether |ln(|q| / |q_ref|)| <= span on every face with |q| > big (see simulate._friction_close)."""
     hi = math.exp(span) * (1.0 - 1e-12)
@@ -225,5 +231,5 @@ def friction_close(q: F64, q_ref: F64, big: float, span: float) -> bool:
     return True
 
 
-__all__ = ["N_FP", "face_parameters", "friction_close", "laminar_floor", "law_at", "law_lambda", "local_model",
+__all__ = ["N_FP", "face_parameters", "friction_close", "frozen", "laminar_floor", "law_at", "law_lambda", "local_model",
            "reference"]

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gasgrid.gas import EOS, Gas
+from gasgrid.transient._jit import JIT
 from gasgrid.units import PSI
 
 F64 = NDArray[np.float64]
@@ -30,14 +31,13 @@ I64 = NDArray[np.int64]
 
 Z_IDEAL, Z_PAPAY, Z_CNGA, Z_TABLE, Z_PYTHON = 0, 1, 2, 3, 4
 KAPPA_TOL = 1e-10  # relative error of the isentropic-exponent spline at its interval midpoints
-_KAPPA_STEP0 = 2e5  # Pa: first spline step (halved until KAPPA_TOL holds)
+_KAPPA_STEP0 = 5e4  # Pa: first spline step (halved until KAPPA_TOL holds; enough for natural gas)
 _KAPPA_HALVINGS = 6
 
-_JIT = dict(cache=True, error_model="numpy", nogil=True)
 
 
 # --- compiled pieces ------------------------------------------------------------------------------------
-@numba.njit(inline="always", **_JIT)
+@numba.njit(inline="always", **JIT)
 def z_closed_form(p: float, kind: int, a: float, b: float, c: float) -> tuple[float, float]:
     """Z and dZ/dp [1/Pa] of the closed-form models: ideal; Papay (a, b: the temperature terms, c = p_c);
     CNGA (a: the temperature and gravity term)."""
@@ -50,22 +50,22 @@ def z_closed_form(p: float, kind: int, a: float, b: float, c: float) -> tuple[fl
     return 1.0 / denom, -a / PSI / (denom * denom)
 
 
-@numba.njit(inline="always", **_JIT)
-def hermite_interval(p: float, h: float, n_int: int) -> tuple[int, float, bool]:
-    """Interval k and local coordinate t of p >= 0 in a table of step h [Pa] with n_int intervals
+@numba.njit(inline="always", **JIT)
+def hermite_interval(p: float, inv_h: float, n_int: int) -> tuple[int, float, bool]:
+    """Interval k and local coordinate t of p >= 0 in a table of step 1 / inv_h [Pa] with n_int intervals
     (:class:`gasgrid.gas.tabulation.ZTable`), and whether p lies beyond the table."""
-    s = p / h
+    s = p * inv_h
     k = min(int(s), n_int - 1)
     return k, s - k, s > n_int
 
 
-@numba.njit(inline="always", **_JIT)
-def hermite_value(t: float, h: float, a0: float, a1: float, a2: float, a3: float) -> tuple[float, float]:
+@numba.njit(inline="always", **JIT)
+def hermite_value(t: float, inv_h: float, a0: float, a1: float, a2: float, a3: float) -> tuple[float, float]:
     """Z and dZ/dp [1/Pa] of one table interval at local coordinate t."""
-    return a0 + t * (a1 + t * (a2 + t * a3)), (a1 + t * (2.0 * a2 + 3.0 * t * a3)) / h
+    return a0 + t * (a1 + t * (a2 + t * a3)), (a1 + t * (2.0 * a2 + 3.0 * t * a3)) * inv_h
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def z_point(p: float, ti: int, kind: int, par: F64, coef: F64, off: I64, h: F64, dz0: F64) -> tuple[float, float, bool]:
     """Z, dZ/dp [1/Pa] at p [Pa] for temperature index ti, and whether p lies beyond ti's table."""
     if kind != Z_TABLE:
@@ -75,19 +75,26 @@ def z_point(p: float, ti: int, kind: int, par: F64, coef: F64, off: I64, h: F64,
         return math.nan, math.nan, False
     if p < 0.0:
         return 1.0 + dz0[ti] * p, dz0[ti], False
-    k, t, beyond = hermite_interval(p, h[ti], off[ti + 1] - off[ti])
+    inv_h = 1.0 / h[ti]
+    k, t, beyond = hermite_interval(p, inv_h, off[ti + 1] - off[ti])
     j = off[ti] + k
-    z, dz = hermite_value(t, h[ti], coef[0, j], coef[1, j], coef[2, j], coef[3, j])
+    z, dz = hermite_value(t, inv_h, coef[0, j], coef[1, j], coef[2, j], coef[3, j])
     return z, dz, beyond
 
 
-@numba.njit(**_JIT)
-def densities(x: F64, var: I64, tidx: I64, RT: F64, kind: int, par: F64, coef: F64, off: I64, h: F64, dz0: F64,
-              rho: F64, drho: F64) -> float:
-    """rho and d rho / d p at the points (x[var[i]], T index tidx[i]) into rho, drho; returns the largest pressure
-    beyond its table (0.0 when every table covered its pressures). (The loop body repeats :func:`z_point`:
-    array arguments to a per-point call would cost reference counting.)"""
+@numba.njit(**JIT)
+def densities(x: F64, var: I64, tidx: I64, single: int, RT: F64, kind: int, par: F64, coef: F64, off: I64, h: F64,
+              dz0: F64, rho: F64, drho: F64) -> float:
+    """rho and d rho / d p at the points (x[var[i]], T index tidx[i]) into rho, drho (``single`` >= 0: every point
+    has that T index); returns the largest pressure beyond its table (0.0 when the tables covered every pressure).
+    The loop body repeats :func:`z_point` (array arguments to a per-point call would cost reference counting)."""
+    if single >= 0 and kind == Z_TABLE:
+        return _densities_one_table(x, var, RT[single], coef[0, off[single]:off[single + 1]],
+                                    coef[1, off[single]:off[single + 1]], coef[2, off[single]:off[single + 1]],
+                                    coef[3, off[single]:off[single + 1]], h[single], dz0[single], rho, drho)
     over = 0.0
+    inv_rt = 1.0 / RT
+    inv_h = 1.0 / h
     for i in range(var.size):
         p = x[var[i]]
         ti = tidx[i]
@@ -98,18 +105,45 @@ def densities(x: F64, var: I64, tidx: I64, RT: F64, kind: int, par: F64, coef: F
         elif p < 0.0:
             z, dz = 1.0 + dz0[ti] * p, dz0[ti]
         else:
-            k, t, beyond = hermite_interval(p, h[ti], off[ti + 1] - off[ti])
+            k, t, beyond = hermite_interval(p, inv_h[ti], off[ti + 1] - off[ti])
             j = off[ti] + k
-            z, dz = hermite_value(t, h[ti], coef[0, j], coef[1, j], coef[2, j], coef[3, j])
+            z, dz = hermite_value(t, inv_h[ti], coef[0, j], coef[1, j], coef[2, j], coef[3, j])
             if beyond:
                 over = max(over, p)
-        zrt = z * RT[ti]
-        rho[i] = p / zrt
-        drho[i] = (1.0 - p * dz / z) / zrt
+        inv_z = 1.0 / z
+        w = inv_rt[ti] * inv_z
+        rho[i] = p * w
+        drho[i] = (1.0 - p * dz * inv_z) * w
     return over
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
+def _densities_one_table(x: F64, var: I64, RT: float, c0: F64, c1: F64, c2: F64, c3: F64, h: float, dz0: float,
+                         rho: F64, drho: F64) -> float:
+    """:func:`densities` for points at one temperature with a table (the usual isothermal network)."""
+    over = 0.0
+    inv_rt = 1.0 / RT
+    inv_h = 1.0 / h
+    n_int = c0.size
+    for i in range(var.size):
+        p = x[var[i]]
+        if not math.isfinite(p):
+            z, dz = math.nan, math.nan
+        elif p < 0.0:
+            z, dz = 1.0 + dz0 * p, dz0
+        else:
+            k, t, beyond = hermite_interval(p, inv_h, n_int)
+            z, dz = hermite_value(t, inv_h, c0[k], c1[k], c2[k], c3[k])
+            if beyond:
+                over = max(over, p)
+        inv_z = 1.0 / z
+        w = inv_rt * inv_z
+        rho[i] = p * w
+        drho[i] = (1.0 - p * dz * inv_z) * w
+    return over
+
+
+@numba.njit(**JIT)
 def spline_eval(p: float, coef: F64, off: I64, h: F64, j: int) -> tuple[float, bool]:
     """Value of spline j (uniform knots h, 2h, ...; cubic in the local offset) at p, and whether p is beyond it."""
     n_int = off[j + 1] - off[j]
@@ -120,15 +154,19 @@ def spline_eval(p: float, coef: F64, off: I64, h: F64, j: int) -> tuple[float, b
     return coef[0, i] + t * (coef[1, i] + t * (coef[2, i] + t * coef[3, i])), s > n_int
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def station_power_kernel(q: F64, ps: F64, pd: F64, tidx: I64, T: F64, eff: F64, polytropic: NDArray[np.bool_],
                          electric: NDArray[np.bool_], drv_eff: F64, R: float, lhv: float, zkind: int, zpar: F64,
                          zcoef: F64, zoff: I64, zh: F64, zdz0: F64, kappa_const: float, kcoef: F64, koff: I64,
-                         kh: F64, kidx: I64, out: F64) -> float:
+                         kh: F64, kidx: I64, forward_only: bool, out: F64) -> float:
     """:func:`gasgrid.physics.compressor.station_power` per station into ``out`` rows (power_shaft, fuel, dP_dq,
-    dP_dpi_from, dP_dpi_to). ``kidx < 0``: constant kappa. Returns the largest pressure beyond a table (or 0)."""
+    dP_dpi_from, dP_dpi_to). ``kidx < 0``: constant kappa. With ``forward_only`` stations that are not compressing
+    forward (q > 0, 0 < ps < pd) get zeros. Returns the largest pressure beyond a table (or 0)."""
     over = 0.0
     for i in range(q.size):
+        if forward_only and not (q[i] > 0.0 and ps[i] > 0.0 and pd[i] > ps[i]):
+            out[:, i] = 0.0
+            continue
         r = max(pd[i] / ps[i], 1.0)
         z1, _, beyond = z_point(ps[i], tidx[i], zkind, zpar, zcoef, zoff, zh, zdz0)
         if kidx[i] < 0:
@@ -218,17 +256,21 @@ class GasKernel:
     def densities(self, x: F64, var: I64, tidx: I64, rho: F64, drho: F64) -> None:
         """rho, d rho / d p at pressures x[var] and temperatures T[tidx] into rho, drho (see :func:`densities`)."""
         if self.kind == Z_PYTHON:
-            p = x[var]
-            T = self.T[tidx]
-            z, dz = self.gas.z_and_dz_dp(p, T)
-            rt = self.RT[tidx]
-            rho[:] = p / (z * rt)
-            drho[:] = (1.0 - p * dz / z) / (z * rt)
+            self.python_densities(x, var, tidx, rho, drho)
             return
-        over = densities(x, var, tidx, self.RT, *self.args(), rho, drho)
+        single = int(tidx[0]) if len(tidx) and np.all(tidx == tidx[0]) else -1
+        over = densities(x, var, tidx, single, self.RT, *self.args(), rho, drho)
         if over > 0.0:  # a pressure beyond the tables: extend them (as Gas.z_and_dz_dp does) and redo
             self.cover(over)
-            densities(x, var, tidx, self.RT, *self.args(), rho, drho)
+            densities(x, var, tidx, single, self.RT, *self.args(), rho, drho)
+
+    def python_densities(self, x: F64, var: I64, tidx: I64, rho: F64, drho: F64) -> None:
+        """:meth:`densities` through :meth:`gasgrid.gas.Gas.z_and_dz_dp` (no compiled Z model for this gas)."""
+        p = x[var]
+        z, dz = self.gas.z_and_dz_dp(p, self.T[tidx])
+        rt = self.RT[tidx]
+        rho[:] = p / (z * rt)
+        drho[:] = (1.0 - p * dz / z) / (z * rt)
 
 
 class StationKernel:
@@ -276,39 +318,50 @@ class StationKernel:
         self.kh = np.array([s[0] for s in splines])
         self.p_covered = p_max
 
-    def evaluate(self, q: F64, ps: F64, pd: F64, which: I64 | None = None) -> F64:
+    def evaluate(self, q: F64, ps: F64, pd: F64, which: I64 | None = None, *, forward_only: bool = False) -> F64:
         """Rows (shaft power [W], fuel [kg/s], dP/dq [W s/kg], dP/d(p_from^2), dP/d(p_to^2) [W/Pa^2]) per station
-        (or per station ``which[i]``) at flows q [kg/s], suction ps and discharge pd [Pa]."""
-        k = np.arange(len(self.T), dtype=np.int64) if which is None else np.asarray(which, dtype=np.int64)
+        (or per station ``which[i]``) at flows q [kg/s], suction ps and discharge pd [Pa]; with ``forward_only``
+        zeros for stations not compressing forward (q > 0, 0 < ps < pd)."""
         q, ps, pd = (np.ascontiguousarray(v, dtype=float) for v in (q, ps, pd))
-        out = np.empty((5, len(k)))
-        if not len(k):
+        out = np.empty((5, len(q)))
+        if not len(q):
             return out
+        sel: tuple = (self.tidx, self.T, self.eff, self.polytropic, self.electric, self.drv)
+        kidx = self.kidx
+        if which is not None:
+            k = np.asarray(which, dtype=np.int64)
+            sel, kidx = tuple(a[k] for a in sel), kidx[k]
         if self.gk.kind == Z_PYTHON:  # no compiled Z model: the physics function itself
-            return self._exact(q, ps, pd, k)
+            on = (q > 0.0) & (ps > 0.0) & (pd > ps) if forward_only else np.ones(len(q), dtype=bool)
+            out = self._exact(np.where(on, q, 0.0), np.where(on, ps, 1e5), np.where(on, pd, 1e5), sel)
+            return np.where(on, out, 0.0)
         for _ in range(3):
-            over = station_power_kernel(
-                q, ps, pd, self.tidx[k], self.T[k], self.eff[k], self.polytropic[k], self.electric[k], self.drv[k],
-                self.gk.gas.R_specific, self.lhv, *self.gk.args(), self.kappa_const, self.kcoef, self.koff, self.kh,
-                self.kidx[k], out)
+            over = station_power_kernel(q, ps, pd, *sel, self.gk.gas.R_specific, self.lhv, *self.gk.args(),
+                                        self.kappa_const, self.kcoef, self.koff, self.kh, kidx, forward_only, out)
             if over <= 0.0:
                 break
             self.gk.cover(over)
             self._cover(over)
         return out
 
-    def _exact(self, q: F64, ps: F64, pd: F64, k: I64) -> F64:
+    def _exact(self, q: F64, ps: F64, pd: F64, sel: tuple) -> F64:
         from gasgrid.physics.compressor import station_power
 
-        st = station_power(q, ps, pd, T_suction=self.T[k], efficiency=self.eff[k], polytropic=self.polytropic[k],
-                           electric=self.electric[k], driver_efficiency=self.drv[k], gas=self.gk.gas)
+        _, T, eff, polytropic, electric, drv = sel
+        st = station_power(q, ps, pd, T_suction=T, efficiency=eff, polytropic=polytropic, electric=electric,
+                           driver_efficiency=drv, gas=self.gk.gas)
         return np.stack([st.power_shaft, st.fuel, st.dP_dq, st.dP_dpi_from, st.dP_dpi_to])
 
 
 def kappa_spline(gas: Gas, T: float, p_max: float) -> tuple[float, F64]:
     """Cubic spline of AGA8 DETAIL's isentropic exponent in p at T [K] on knots h, 2h, ... >= p_max: (h, coef),
     coef[:, k] the polynomial in (p - (k+1) h) on interval k. The step is halved until the spline matches the
-    exact value at every interval midpoint to ``KAPPA_TOL`` (relative); below h it extrapolates (smooth there)."""
+    exact value at every interval midpoint to ``KAPPA_TOL`` (relative); below h it extrapolates (smooth there).
+    Cached per (composition, T, p_max)."""
+    key = (gas.composition, float(T), float(p_max))
+    hit = _KAPPA_CACHE.get(key)
+    if hit is not None:
+        return hit
     from scipy.interpolate import CubicSpline
 
     h = _KAPPA_STEP0
@@ -321,7 +374,14 @@ def kappa_spline(gas: Gas, T: float, p_max: float) -> tuple[float, F64]:
         if err <= KAPPA_TOL:
             break
         h *= 0.5
-    return h, np.ascontiguousarray(sp.c[::-1])
+    out = (h, np.ascontiguousarray(sp.c[::-1]))
+    if len(_KAPPA_CACHE) > 64:
+        _KAPPA_CACHE.clear()
+    _KAPPA_CACHE[key] = out
+    return out
+
+
+_KAPPA_CACHE: dict[tuple, tuple[float, F64]] = {}
 
 
 __all__ = ["GasKernel", "StationKernel", "densities", "kappa_spline", "station_power_kernel", "z_point"]

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from gasgrid.errors import ConvergenceError, InputError
+from gasgrid.transient.kernels import abs_max
 from gasgrid.transient.newton import NewtonOptions, newton
 from gasgrid.transient.system import Q_SCALE, ArcMode, Controls, System
 
@@ -169,9 +170,8 @@ def steady_vector(system: System, u: Controls, x0: F64 | None = None, *, tol: fl
 def _scale(system: System, x: F64) -> F64:
     """Per-unknown scale for convergence tests: the pressure level for pressures, the flow level for flows."""
     g = system.grid
-    p_ref = max(float(np.max(np.abs(x[: g.n_pressure]), initial=0.0)), 1e5)
-    q = x[g.n_pressure :]
-    q_ref = max(float(np.max(np.abs(q), initial=0.0)), 1.0)
+    p_ref = max(abs_max(x, 0, g.n_pressure), 1e5)
+    q_ref = max(abs_max(x, g.n_pressure, g.n), 1.0)
     scale = np.empty(g.n)
     scale[: g.n_pressure] = p_ref
     scale[g.n_pressure :] = q_ref

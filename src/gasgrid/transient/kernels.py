@@ -24,13 +24,23 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from gasgrid.transient.friction_kernels import FP_LAM_FIXED, laminar_floor, law_at, local_model
+from gasgrid.transient._jit import JIT
+from gasgrid.transient.friction_kernels import (
+    FP_D,
+    FP_LAM_FIXED,
+    FP_LAM_FROZEN,
+    FP_MU,
+    frozen,
+    laminar_floor,
+    law_at,
+    local_model,
+)
+from gasgrid.transient.gas_kernels import densities
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 B = NDArray[np.bool_]
 
-_JIT = dict(cache=True, error_model="numpy", nogil=True)
 
 Q_SCALE = 1e4  # Pa per kg/s: weight of flows in algebraic rows
 RESISTOR_Q_EPS = 1e-3  # kg/s: q|q| -> q sqrt(q^2 + eps^2) keeps resistors differentiable at zero flow
@@ -47,39 +57,45 @@ AI_FROM, AI_TO, AI_DPF, AI_DPT, AI_CS = range(5)
 AP_ZETA, AP_AREA, AP_DP_FIX = range(3)
 
 
-@numba.njit(**_JIT)
-def faces(x: F64, rho: F64, drho: F64, of: int, fi: I64, fk: F64, fp: F64, fmode: int, xfac: float, q_ref: F64,
-          lam_ref: F64, dln_ref: F64, pipe_open: B, want_d: bool, out: F64) -> None:
+@numba.njit(**JIT)
+def faces(x: F64, rho: F64, drho: F64, of: int, fi: I64, fk: F64, fp: F64, fmode: int, xfac: float, inv_q_ref: F64,
+          lam_ref: F64, dln_ref: F64, pipe_open: B, want_d: bool, G: F64, D: F64) -> None:
     """Momentum-row flux G [Pa] of every face and, with ``want_d``, dG/dp_left, dG/dp_right, dG/dq into the rows of
-    ``out`` (closed pipes: G = Q_SCALE q). The friction follows ``fmode`` (friction_kernels.local_model)."""
+    D (closed pipes: G = Q_SCALE q). The friction follows ``fmode`` (friction_kernels.local_model; the reference
+    flows come as reciprocals)."""
     for i in range(fi.shape[1]):
         q = x[of + i]
         if not pipe_open[fi[FI_PIPE, i]]:
-            out[0, i], out[1, i], out[2, i], out[3, i] = Q_SCALE * q, 0.0, 0.0, Q_SCALE
+            G[i] = Q_SCALE * q
+            if want_d:
+                D[0, i], D[1, i], D[2, i] = 0.0, 0.0, Q_SCALE
             continue
         aq = abs(q)
         if fmode == 1:
-            lam, dln, far = local_model(aq, 1, 0.0, q_ref[i], lam_ref[i], dln_ref[i])
+            lam, dln, far = local_model(aq, 1, 0.0, inv_q_ref[i], lam_ref[i], dln_ref[i])
         else:
             lam, dln, far = local_model(aq, fmode, fp[FP_LAM_FIXED, i], 1.0, 0.0, 0.0)
         if far:  # Newton iterates far from the reference (a valve opening, say): the law itself
-            lam, dln = law_at(i, fi[FI_LAW, i], aq, fp, xfac)
+            if frozen(aq, fp[FP_D, i], fp[FP_MU, i]):  # no flow (inline: a call per face would cost)
+                lam, dln = fp[FP_LAM_FROZEN, i], 0.0
+            else:
+                lam, dln = law_at(i, fi[FI_LAW, i], aq, fp, xfac)
         lam_q, fac = laminar_floor(lam, dln, aq, fk[FK_LAM_Q_LAM, i])
         dl, dr = fi[FI_DL, i], fi[FI_DR, i]
         rbar = 0.5 * (rho[dl] + rho[dr])
+        inv_rbar = 1.0 / rbar
         K = fk[FK_K, i]
         g_dz = fk[FK_G_DZ, i]
-        fr = K * lam_q * q / rbar
-        out[0, i] = x[fi[FI_RIGHT, i]] - x[fi[FI_LEFT, i]] + fr + rbar * g_dz
-        if not want_d:
-            continue
-        dG_drbar = -fr / rbar + g_dz
-        out[1, i] = -1.0 + dG_drbar * 0.5 * drho[dl]
-        out[2, i] = 1.0 + dG_drbar * 0.5 * drho[dr]
-        out[3, i] = K * lam_q * fac / rbar
+        fr = K * lam_q * q * inv_rbar
+        G[i] = x[fi[FI_RIGHT, i]] - x[fi[FI_LEFT, i]] + fr + rbar * g_dz
+        if want_d:
+            dG_drbar = -fr * inv_rbar + g_dz
+            D[0, i] = -1.0 + dG_drbar * 0.5 * drho[dl]
+            D[1, i] = 1.0 + dG_drbar * 0.5 * drho[dr]
+            D[2, i] = K * lam_q * fac * inv_rbar
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(inline="always", **JIT)
 def _resistor(pf: float, pt: float, q: float, zeta: float, area: float, dp_fix: float, rf: float, drf: float,
               rt: float, drt: float) -> tuple[float, float, float, float]:
     """Resistor row G = p_from - p_to - drop(q) [Pa] and dG/dp_from, dG/dp_to, dG/dq."""
@@ -95,7 +111,7 @@ def _resistor(pf: float, pt: float, q: float, zeta: float, area: float, dp_fix: 
             -(k * (sq + q * q / sq) / rbar))
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def arc_row(j: int, mode: int, v: float, x: F64, oo: int, ai: I64, ap: F64, rho: F64, drho: F64,
             pw: F64) -> tuple[float, float, float, float]:
     """Algebraic row G(p_from, p_to, q) of non-pipe arc j in ``mode`` [Pa] and its partial derivatives
@@ -133,21 +149,27 @@ def arc_row(j: int, mode: int, v: float, x: F64, oo: int, ai: I64, ap: F64, rho:
     return math.nan, math.nan, math.nan, math.nan
 
 
-@numba.njit(**_JIT)
-def evaluate(x: F64, rho: F64, drho: F64, lay: I64, fi: I64, fk: F64, fp: F64, fmode: int, xfac: float, q_ref: F64,
-             lam_ref: F64, dln_ref: F64, atom_var: I64, atom_dp: I64, atom_vol: F64, ai: I64, ap: F64,
+@numba.njit(**JIT)
+def evaluate(x: F64, dp_var: I64, dp_T: I64, dp_single: int, RT: F64, zkind: int, zpar: F64, zcoef: F64, zoff: I64,
+             zh: F64, zdz0: F64, rho: F64, drho: F64, lay: I64, fi: I64, fk: F64, fp: F64, fmode: int, xfac: float,
+             inv_q_ref: F64, lam_ref: F64, dln_ref: F64, atom_var: I64, atom_dp: I64, atom_vol: F64, ai: I64, ap: F64,
              ps_sup: I64, ps_node: I64, sup_node: I64, sup_fixed: B, dem_node: I64, supply_p: F64, supply_on: B,
              supply_flow: F64, demand_flow: F64, arc_mode: I64, arc_value: F64, pipe_open: B, fuel: F64, pw: F64,
-             inertia: float, face_flux: bool, c: float, hist: F64, want_r: bool, M: F64, F: F64, R: F64) -> None:
-    """M(x) and F(x; u) into M, F (F without the pipe-face flows in the mass balances when ``face_flux`` is False:
-    the explicit scheme's implicit part); with ``want_r`` also R = c M - F - hist."""
+             inertia: float, face_flux: bool, c: float, hist: F64, want_r: bool, M: F64, F: F64, R: F64) -> float:
+    """Densities at the density points into rho, drho (``zkind`` < 0: given), then M(x) and F(x; u) into M, F (F
+    without the pipe-face flows in the mass balances when ``face_flux`` is False: the explicit scheme's implicit
+    part); with ``want_r`` also R = c M - F - hist. Returns the largest pressure beyond the gas tables (0.0: none;
+    else the caller extends them and evaluates again)."""
+    over = 0.0
+    if zkind >= 0:
+        over = densities(x, dp_var, dp_T, dp_single, RT, zkind, zpar, zcoef, zoff, zh, zdz0, rho, drho)
     n_nodes, of, oo, ops = lay[L_NODES], lay[L_OFF_FACE], lay[L_OFF_OTHER], lay[L_OFF_PS]
     M[:] = 0.0
     F[:] = 0.0
     for a in range(atom_var.size):
         M[atom_var[a]] += atom_vol[a] * rho[atom_dp[a]]
-    G = np.empty((4, oo - of))
-    faces(x, rho, drho, of, fi, fk, fp, fmode, xfac, q_ref, lam_ref, dln_ref, pipe_open, False, G)
+    G = np.empty(oo - of)
+    faces(x, rho, drho, of, fi, fk, fp, fmode, xfac, inv_q_ref, lam_ref, dln_ref, pipe_open, False, G, G.reshape(1, -1))
     for i in range(oo - of):
         q = x[of + i]
         if face_flux:
@@ -155,7 +177,7 @@ def evaluate(x: F64, rho: F64, drho: F64, lay: I64, fi: I64, fk: F64, fp: F64, f
             F[fi[FI_LEFT, i]] -= q
         if pipe_open[fi[FI_PIPE, i]]:
             M[of + i] = inertia * fk[FK_H_OVER_A, i] * q
-        F[of + i] = -G[0, i]
+        F[of + i] = -G[i]
     for j in range(ops - oo):
         F[oo + j] = -arc_row(j, arc_mode[j], arc_value[j], x, oo, ai, ap, rho, drho, pw)[0]
         qa = x[oo + j]
@@ -180,14 +202,20 @@ def evaluate(x: F64, rho: F64, drho: F64, lay: I64, fi: I64, fk: F64, fp: F64, f
     if want_r:
         for r in range(M.size):
             R[r] = c * M[r] - F[r] - hist[r]
+    return over
 
 
-@numba.njit(**_JIT)
-def jacobian(x: F64, rho: F64, drho: F64, lay: I64, fi: I64, fk: F64, fp: F64, fmode: int, xfac: float, q_ref: F64,
-             lam_ref: F64, dln_ref: F64, atom_dp: I64, atom_vol: F64, ai: I64, ap: F64, ps_sup: I64, supply_on: B,
-             arc_mode: I64, arc_value: F64, pipe_open: B, pw: F64, inertia: float, face_flux: bool, c: float,
-             slot: I64, data: F64) -> None:
-    """c dM/dx - dF/dx into the CSC ``data`` (pattern entry k adds to data[slot[k]], see grid._pattern)."""
+@numba.njit(**JIT)
+def jacobian(x: F64, dp_var: I64, dp_T: I64, dp_single: int, RT: F64, zkind: int, zpar: F64, zcoef: F64, zoff: I64,
+             zh: F64, zdz0: F64, rho: F64, drho: F64, lay: I64, fi: I64, fk: F64, fp: F64, fmode: int, xfac: float,
+             inv_q_ref: F64, lam_ref: F64, dln_ref: F64, atom_dp: I64, atom_vol: F64, ai: I64, ap: F64, ps_sup: I64,
+             supply_on: B, arc_mode: I64, arc_value: F64, pipe_open: B, pw: F64, inertia: float, face_flux: bool,
+             c: float, slot: I64, data: F64) -> float:
+    """Densities as in :func:`evaluate`, then c dM/dx - dF/dx into the CSC ``data`` (pattern entry k adds to
+    data[slot[k]], see grid._pattern). Returns the largest pressure beyond the gas tables (0.0: none)."""
+    over = 0.0
+    if zkind >= 0:
+        over = densities(x, dp_var, dp_T, dp_single, RT, zkind, zpar, zcoef, zoff, zh, zdz0, rho, drho)
     of, oo, ops = lay[L_OFF_FACE], lay[L_OFF_OTHER], lay[L_OFF_PS]
     nf, na, nps = oo - of, ops - oo, ps_sup.size
     data[:] = 0.0
@@ -200,13 +228,14 @@ def jacobian(x: F64, rho: F64, drho: F64, lay: I64, fi: I64, fk: F64, fp: F64, f
         data[slot[k + i]] += flux
         data[slot[k + nf + i]] -= flux
     k += 2 * nf
-    G = np.empty((4, nf))
-    faces(x, rho, drho, of, fi, fk, fp, fmode, xfac, q_ref, lam_ref, dln_ref, pipe_open, True, G)
+    G = np.empty(nf)
+    D = np.empty((3, nf))
+    faces(x, rho, drho, of, fi, fk, fp, fmode, xfac, inv_q_ref, lam_ref, dln_ref, pipe_open, True, G, D)
     for i in range(nf):
         mom = c * inertia * fk[FK_H_OVER_A, i] if pipe_open[fi[FI_PIPE, i]] else 0.0
-        data[slot[k + i]] += G[1, i]
-        data[slot[k + nf + i]] += G[2, i]
-        data[slot[k + 2 * nf + i]] += mom + G[3, i]
+        data[slot[k + i]] += D[0, i]
+        data[slot[k + nf + i]] += D[1, i]
+        data[slot[k + 2 * nf + i]] += mom + D[2, i]
     k += 3 * nf
     for j in range(na):
         _, a, b, cq = arc_row(j, arc_mode[j], arc_value[j], x, oo, ai, ap, rho, drho, pw)
@@ -221,21 +250,28 @@ def jacobian(x: F64, rho: F64, drho: F64, lay: I64, fi: I64, fk: F64, fp: F64, f
         data[slot[k + m]] -= 1.0
         data[slot[k + nps + m]] += 1.0 if on else 0.0
         data[slot[k + 2 * nps + m]] += 0.0 if on else Q_SCALE
+    return over
 
 
-@numba.njit(**_JIT)
-def storage(x: F64, rho: F64, lay: I64, fk: F64, atom_var: I64, atom_dp: I64, atom_vol: F64, inertia: float,
-            M: F64) -> None:
-    """M(x) into M: gas mass of every pressure row [kg], inertia h / A q of every face row (open or not)."""
+@numba.njit(**JIT)
+def storage(x: F64, dp_var: I64, dp_T: I64, dp_single: int, RT: F64, zkind: int, zpar: F64, zcoef: F64, zoff: I64,
+            zh: F64, zdz0: F64, rho: F64, drho: F64, lay: I64, fk: F64, atom_var: I64, atom_dp: I64, atom_vol: F64,
+            inertia: float, M: F64) -> float:
+    """Densities as in :func:`evaluate`, then M(x) into M: gas mass of every pressure row [kg], inertia h / A q of
+    every face row (open or not). Returns the largest pressure beyond the gas tables (0.0: none)."""
+    over = 0.0
+    if zkind >= 0:
+        over = densities(x, dp_var, dp_T, dp_single, RT, zkind, zpar, zcoef, zoff, zh, zdz0, rho, drho)
     of, oo = lay[L_OFF_FACE], lay[L_OFF_OTHER]
     M[:] = 0.0
     for a in range(atom_var.size):
         M[atom_var[a]] += atom_vol[a] * rho[atom_dp[a]]
     for i in range(oo - of):
         M[of + i] = inertia * fk[FK_H_OVER_A, i] * x[of + i]
+    return over
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def below(x: F64, n: int, cap: float) -> bool:
     """Whether x[:n] < cap everywhere (False for NaN)."""
     for i in range(n):  # noqa: SIM110 (a loop: numba compiles it, all() of a generator it would not)
@@ -244,17 +280,54 @@ def below(x: F64, n: int, cap: float) -> bool:
     return True
 
 
-@numba.njit(**_JIT)
-def scaled_max(dx: F64, scale: F64) -> float:
-    """max |dx_i| / scale_i (NaN if any entry is NaN)."""
+@numba.njit(**JIT)
+def scaled_max(dx: F64, inv_scale: F64) -> float:
+    """max |dx_i| inv_scale_i (NaN if any entry is NaN)."""
     out = 0.0
     for i in range(dx.size):
-        v = abs(dx[i]) / scale[i]
+        v = abs(dx[i]) * inv_scale[i]
         if v > out:
             out = v
         elif v != v:
             return v
     return out
+
+
+@numba.njit(**JIT)
+def abs_max(x: F64, start: int, stop: int) -> float:
+    """max |x[start:stop]| (0 when empty, NaN if any entry is NaN), as np.max(np.abs(...), initial=0)."""
+    out = 0.0
+    for i in range(start, stop):
+        v = abs(x[i])
+        if v > out:
+            out = v
+        elif v != v:
+            return v
+    return out
+
+
+@numba.njit(**JIT)
+def boundary_flows(x: F64, off_ps: int, ps_sup: I64, supply_on: B, sup_fixed: B, supply_flow: F64, demand_flow: F64,
+                   fuel: F64) -> tuple[float, float]:
+    """Total injection of all supplies [kg/s] (pressure supplies: their unknowns) and total withdrawal of all
+    demands and station fuel, summed in supply / demand / node order."""
+    inj = np.where(supply_on & ~sup_fixed, supply_flow, 0.0)
+    for k in range(ps_sup.size):
+        inj[ps_sup[k]] = x[off_ps + k]
+    return inj.sum(), demand_flow.sum() + fuel.sum()
+
+
+@numba.njit(**JIT)
+def extrapolate(x: F64, x1: F64, x2: F64, w: float, quadratic: bool, n_pressure: int, out: F64) -> bool:
+    """Predictor into out: 3 (x - x1) + x2 (quadratic, equal steps) or x + w (x - x1); whether its pressures
+    (the first n_pressure entries) stay positive."""
+    positive = True
+    for i in range(x.size):
+        v = 3.0 * (x[i] - x1[i]) + x2[i] if quadratic else x[i] + w * (x[i] - x1[i])
+        out[i] = v
+        if i < n_pressure and v <= 0.0:
+            positive = False
+    return positive
 
 
 __all__ = ["evaluate", "jacobian", "storage"]

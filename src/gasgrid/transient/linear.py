@@ -25,12 +25,13 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.linalg import splu
 
+from gasgrid.transient._jit import JIT
 from gasgrid.transient.grid import Grid, Pattern
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
-_JIT = dict(cache=True, error_model="numpy", nogil=True)
+_JIT_SOLVE = dict(JIT, fastmath={"contract"})  # fused multiply-adds: shorter dependency chains in the sweeps
 PIVOT_RTOL = 1e-12  # a pivot below this fraction of its row's diagonal: fall back to sparse LU
 # destinations of Jacobian entries (rows of the face array ``fa`` / point array ``pa`` / pipe array ``ca``)
 FA_QQ, FA_QL, FA_QR = range(3)  # momentum row of face k: d/dq_k, d/dp_k, d/dp_{k+1}
@@ -58,7 +59,7 @@ class SparseLU:
 
 
 # --- compiled pieces ---------------------------------------------------------------------------------------
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def _scatter(data: F64, dest: I64, idx: I64, fa: F64, pa: F64, ca: F64, s_coo: F64) -> None:
     fa[:] = 0.0
     pa[:] = 0.0
@@ -76,7 +77,7 @@ def _scatter(data: F64, dest: I64, idx: I64, fa: F64, pa: F64, ca: F64, s_coo: F
             s_coo[i] += data[k]
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def _factor(fa: F64, pa: F64, ca: F64, ncell: I64, f0: I64, i0: I64, n_j_coo: int, inv_qq: F64, lowf: F64,
             inv_dp: F64, up: F64, Y: F64, Z: F64, cp: F64, s_coo: F64) -> bool:
     """Eliminate the flows, factorise every pipe's pressure tridiagonal (multipliers ``lowf``, reciprocal pivots
@@ -122,6 +123,8 @@ def _factor(fa: F64, pa: F64, ca: F64, ncell: I64, f0: I64, i0: I64, n_j_coo: in
             prev_inv, prev_up = inv_dp[i], up[i]
         b_t = up[e - 1]  # coupling of the last interior point to the to node
         up[e - 1] = 0.0
+        for i in range(s, e):  # the back substitution's multipliers: v_i = w_i / d_i - (u_i / d_i) v_{i+1}
+            up[i] *= inv_dp[i]
         # Y = T^-1 e_first b_f, Z = T^-1 e_last b_t
         b_f = Y[s]
         Y[s] = b_f
@@ -132,8 +135,8 @@ def _factor(fa: F64, pa: F64, ca: F64, ncell: I64, f0: I64, i0: I64, n_j_coo: in
         Y[e - 1] *= inv_dp[e - 1]
         Z[e - 1] *= inv_dp[e - 1]
         for i in range(e - 2, s - 1, -1):
-            Y[i] = (Y[i] - up[i] * Y[i + 1]) * inv_dp[i]
-            Z[i] = (Z[i] - up[i] * Z[i + 1]) * inv_dp[i]
+            Y[i] = Y[i] * inv_dp[i] - up[i] * Y[i + 1]
+            Z[i] = Z[i] * inv_dp[i] - up[i] * Z[i + 1]
         cpf = -cf * fa[FA_QR, a] * inv_qq[a]  # from-node row on p_1, after eliminating q_0
         cpt = -ct * fa[FA_QL, last] * inv_qq[last]  # to-node row on p_{N-1}, after eliminating q_{N-1}
         cp[0, p], cp[1, p] = cpf, cpt
@@ -144,10 +147,11 @@ def _factor(fa: F64, pa: F64, ca: F64, ncell: I64, f0: I64, i0: I64, n_j_coo: in
     return True
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_JIT_SOLVE)
 def _forward(b: F64, lay: I64, ncell: I64, f0: I64, i0: I64, pfrom: I64, pto: I64, inv_qq: F64, pa: F64, ca: F64,
-             lowf: F64, inv_dp: F64, up: F64, cp: F64, x: F64, r_j: F64) -> None:
-    """First half of a solve: x[q] = b_q / d, x[p interior] = T^-1 (reduced b_p), r_J = reduced junction rhs."""
+             lowf: F64, inv_dp: F64, um: F64, cp: F64, x: F64, r_j: F64) -> None:
+    """First half of a solve: x[q] = b_q / d, x[p interior] = T^-1 (reduced b_p), r_J = reduced junction rhs.
+    (``um``: the back substitution's multipliers u / d.)"""
     n_nodes, of, oo, n = lay[0], lay[1], lay[2], lay[3]
     for j in range(n_nodes):
         r_j[j] = b[j]
@@ -156,30 +160,28 @@ def _forward(b: F64, lay: I64, ncell: I64, f0: I64, i0: I64, pfrom: I64, pto: I6
     for f in range(inv_qq.size):
         x[of + f] = b[of + f] * inv_qq[f]
     for p in range(ncell.size):
-        nc, a, s = ncell[p], of + f0[p], n_nodes + i0[p]
+        nc, a, s, i0p = ncell[p], of + f0[p], n_nodes + i0[p], i0[p]
         if nc == 1:
             r_j[pfrom[p]] -= ca[CA_F, p] * x[a]
             r_j[pto[p]] -= ca[CA_T, p] * x[a]
             continue
-        i = i0[p]
-        w = b[s] - pa[PA_PL, i] * x[a] - pa[PA_PR, i] * x[a + 1]
-        x[s] = w
-        for j in range(1, nc - 1):  # forward elimination
-            i = i0[p] + j
-            w = b[s + j] - pa[PA_PL, i] * x[a + j] - pa[PA_PR, i] * x[a + j + 1] - lowf[i] * w
+        for j in range(nc - 1):  # the interior pressures' right-hand side after eliminating the flows
+            x[s + j] = b[s + j] - pa[PA_PL, i0p + j] * x[a + j] - pa[PA_PR, i0p + j] * x[a + j + 1]
+        w = x[s]
+        for j in range(1, nc - 1):  # forward elimination (a dependency chain: kept to one multiply-add)
+            w = x[s + j] - lowf[i0p + j] * w
             x[s + j] = w
         e = nc - 2
-        v = x[s + e] * inv_dp[i0[p] + e]
+        v = x[s + e] * inv_dp[i0p + e]
         x[s + e] = v
         for j in range(e - 1, -1, -1):  # back substitution
-            i = i0[p] + j
-            v = (x[s + j] - up[i] * v) * inv_dp[i]
+            v = x[s + j] * inv_dp[i0p + j] - um[i0p + j] * v
             x[s + j] = v
         r_j[pfrom[p]] -= ca[CA_F, p] * x[a] + cp[0, p] * x[s]
         r_j[pto[p]] -= ca[CA_T, p] * x[a + nc - 1] + cp[1, p] * x[s + nc - 2]
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_JIT_SOLVE)
 def _backward(x_j: F64, lay: I64, ncell: I64, f0: I64, i0: I64, pfrom: I64, pto: I64, inv_qq: F64, fa: F64,
               Y: F64, Z: F64, x: F64) -> None:
     """Second half: junction values into x, interior pressures p = v - Y p_from - Z p_to, then the flows."""
@@ -199,6 +201,66 @@ def _backward(x_j: F64, lay: I64, ncell: I64, f0: I64, i0: I64, pfrom: I64, pto:
             pl = pf if k == 0 else x[s + k - 1]
             pr = pt if k == nc - 1 else x[s + k]
             x[a + k] -= (fa[FA_QL, f] * pl + fa[FA_QR, f] * pr) * inv_qq[f]
+
+
+@numba.njit(**JIT)
+def _lu_solve(r: F64, Lp: I64, Li: I64, Lx: F64, Ld: I64, Up: I64, Ui: I64, Ux: F64, Ud: I64, perm_r: I64,
+              perm_c: I64) -> F64:
+    """Solve with SuperLU's factors Pr A Pc = L U (CSC; Ld, Ud: positions of the diagonal entries)."""
+    n = r.size
+    z = np.empty(n)
+    for i in range(n):
+        z[perm_r[i]] = r[i]
+    for j in range(n):  # L z = Pr r
+        zj = z[j] / Lx[Ld[j]]
+        z[j] = zj
+        for k in range(Lp[j], Lp[j + 1]):
+            if k != Ld[j]:
+                z[Li[k]] -= Lx[k] * zj
+    for j in range(n - 1, -1, -1):  # U y = z
+        yj = z[j] / Ux[Ud[j]]
+        z[j] = yj
+        for k in range(Up[j], Up[j + 1]):
+            if k != Ud[j]:
+                z[Ui[k]] -= Ux[k] * yj
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = z[perm_c[i]]
+    return out
+
+
+@numba.njit(**JIT)
+def _solve(b: F64, lay: I64, ncell: I64, f0: I64, i0: I64, pfrom: I64, pto: I64, inv_qq: F64, fa: F64, pa: F64,
+           ca: F64, lowf: F64, inv_dp: F64, up: F64, cp: F64, Y: F64, Z: F64, Lp: I64, Li: I64, Lx: F64, Ld: I64,
+           Up: I64, Ui: I64, Ux: F64, Ud: I64, perm_r: I64, perm_c: I64, x: F64) -> None:
+    """A whole solve in one call: :func:`_forward`, the junction system, :func:`_backward`."""
+    r_j = np.empty(Ld.size)
+    _forward(b, lay, ncell, f0, i0, pfrom, pto, inv_qq, pa, ca, lowf, inv_dp, up, cp, x, r_j)
+    x_j = _lu_solve(r_j, Lp, Li, Lx, Ld, Up, Ui, Ux, Ud, perm_r, perm_c)
+    _backward(x_j, lay, ncell, f0, i0, pfrom, pto, inv_qq, fa, Y, Z, x)
+
+
+@numba.njit(**JIT)
+def solve_plan(b: F64, plan: tuple, x: F64) -> None:
+    """:func:`_solve` with the arrays of a :class:`PipeEliminationLU` as one tuple (``PipeEliminationLU.plan``)."""
+    (lay, ncell, f0, i0, pfrom, pto, inv_qq, fa, pa, ca, lowf, inv_dp, up, cp, Y, Z, Lp, Li, Lx, Ld, Up, Ui, Ux, Ud,
+     perm_r, perm_c) = plan
+    _solve(b, lay, ncell, f0, i0, pfrom, pto, inv_qq, fa, pa, ca, lowf, inv_dp, up, cp, Y, Z, Lp, Li, Lx, Ld, Up, Ui,
+           Ux, Ud, perm_r, perm_c, x)
+
+
+def _factors(lu: object) -> tuple:
+    """SuperLU's factors as the arrays :func:`_lu_solve` takes."""
+    out: list = []
+    for M in (lu.L, lu.U):  # type: ignore[attr-defined]
+        M = sp.csc_matrix(M)
+        M.sort_indices()
+        cols = np.repeat(np.arange(M.shape[1]), np.diff(M.indptr))
+        diag = np.flatnonzero(M.indices == cols)
+        if len(diag) != M.shape[1]:
+            raise AssertionError("a triangular factor without its full diagonal")
+        out += [M.indptr.astype(np.int64), M.indices.astype(np.int64), M.data.astype(float), diag.astype(np.int64)]
+    return (*out, lu.perm_r.astype(np.int64), lu.perm_c.astype(np.int64))  # type: ignore[attr-defined]
 
 
 # --- the strategy -------------------------------------------------------------------------------------------
@@ -288,27 +350,22 @@ class PipeElimination:
             lu_s = splu(S)
         except RuntimeError:
             return None
-        return PipeEliminationLU(self, lu_s, fa, pa, ca, inv_qq, lowf, inv_dp, up, Y, Z, cp)
+        return PipeEliminationLU(self, _factors(lu_s), fa, pa, ca, inv_qq, lowf, inv_dp, up, Y, Z, cp)
 
 
 class PipeEliminationLU:
     """A factorisation by :class:`PipeElimination` (immutable after construction)."""
 
-    def __init__(self, plan: PipeElimination, lu_s: object, fa: F64, pa: F64, ca: F64, inv_qq: F64, lowf: F64,
+    def __init__(self, plan: PipeElimination, junction: tuple, fa: F64, pa: F64, ca: F64, inv_qq: F64, lowf: F64,
                  inv_dp: F64, up: F64, Y: F64, Z: F64, cp: F64) -> None:
-        self.plan, self.lu_s = plan, lu_s
-        self.fa, self.pa, self.ca, self.inv_qq, self.lowf, self.inv_dp = fa, pa, ca, inv_qq, lowf, inv_dp
-        self.up, self.Y, self.Z, self.cp = up, Y, Z, cp
+        self.n = plan.n
+        self.plan = (plan.lay, plan.ncell, plan.f0, plan.i0, plan.pfrom, plan.pto, inv_qq, fa, pa, ca, lowf, inv_dp,
+                     up, cp, Y, Z, *junction)  # the arrays of a solve (see solve_plan)
 
     def solve(self, b: F64) -> F64:
         """x with J x = b."""
-        pl = self.plan
-        x = np.empty(pl.n)
-        r_j = np.empty(pl.n_j)
-        _forward(b, pl.lay, pl.ncell, pl.f0, pl.i0, pl.pfrom, pl.pto, self.inv_qq, self.pa, self.ca, self.lowf,
-                 self.inv_dp, self.up, self.cp, x, r_j)
-        x_j = self.lu_s.solve(r_j)  # type: ignore[attr-defined]
-        _backward(x_j, pl.lay, pl.ncell, pl.f0, pl.i0, pl.pfrom, pl.pto, self.inv_qq, self.fa, self.Y, self.Z, x)
+        x = np.empty(self.n)
+        _solve(b, *self.plan, x)
         return x
 
 

@@ -35,14 +35,20 @@ class Recorder:
         self.ctl = ctl
         self.save_times = save_times
         self.reference = reference
+        self._next = 0  # index of the next save time not yet reached
         self.rows: dict[str, list] = {k: [] for k in ("t", "p", "qin", "qout", "qa", "sup", "dem", "lp", "lp_total", "cin",
                                                       "cout", "pw", "fuel", "cs_mode", "cv_mode")}
 
     def maybe_save(self, t: float, x: F64, u: Controls, u_cmd: Controls, cin: float, cout: float) -> None:
         """Record the state x at time t [s] if t is a save time (u: controls used, u_cmd: commanded)."""
         st = self.save_times
-        if st.size and not np.any(np.abs(st - t) <= 1e-6 * max(1.0, abs(t))):
-            return
+        if st.size:  # times come in increasing order: compare with the next save time only
+            tol = 1e-6 * max(1.0, abs(t))
+            while self._next < st.size and st[self._next] < t - tol:
+                self._next += 1
+            if self._next >= st.size or abs(st[self._next] - t) > tol:
+                return
+            self._next += 1
         g = self.system.grid
         net = g.net
         r = self.rows

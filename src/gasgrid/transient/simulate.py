@@ -25,14 +25,16 @@ from gasgrid.model.network import Network
 from gasgrid.transient.bc import BoundaryConditions, ControlSchedule, validate_bc
 from gasgrid.transient.friction_kernels import friction_close
 from gasgrid.transient.grid import Grid, build_grid
-from gasgrid.transient.initial import InitialState, _scale, interpolate_state, steady_vector
+from gasgrid.transient.initial import InitialState, interpolate_state, steady_vector
+from gasgrid.transient.kernels import boundary_flows, extrapolate
 from gasgrid.transient.linear import Factorization
 from gasgrid.transient.newton import NewtonOptions, NewtonResult, NewtonStatus, newton
 from gasgrid.transient.output import TransientResult, TransientStatus
 from gasgrid.transient.record import Recorder
 from gasgrid.transient.schemes import Coefficients, ImplicitEuler, Scheme
 from gasgrid.transient.stations import Controller
-from gasgrid.transient.system import Controls, FrictionRef, System
+from gasgrid.transient.sweep import levels
+from gasgrid.transient.system import Controls, FrictionRef, OutOfRange, System
 from gasgrid.units import Reference
 
 F64 = NDArray[np.float64]
@@ -166,9 +168,8 @@ def simulate(
             if not ok:
                 status, message = TransientStatus.NEWTON_FAILED, msg
                 break
-            low = np.flatnonzero(stepper.x[: grid.n_pressure] <= 0.0) if stepper.x[: grid.n_pressure].min() <= 0.0 \
-                else ()
-            if len(low):
+            if stepper.p_min <= 0.0:
+                low = np.flatnonzero(stepper.x[: grid.n_pressure] <= 0.0)
                 status = TransientStatus.INFEASIBLE
                 message = (f"pressure fell to zero at t = {t_new:g} s at {_where(grid, int(low[0]))}: the network "
                            "cannot deliver the demands there; reduce withdrawals or add supply")
@@ -298,10 +299,6 @@ def _advance(stepper: _Stepper, t_new: float, depth: int = 0) -> tuple[bool, str
     return _advance(stepper, t_new, depth + 1) if ok else (ok, msg, u)
 
 
-class _OutOfRange(Exception):
-    """A Newton iterate with pressures beyond any the run can reach (a diverging step)."""
-
-
 class _Stepper:
     """Holds the history a multistep scheme needs; advances one step at a time."""
 
@@ -332,15 +329,24 @@ class _Stepper:
         self.fref_seed: FrictionRef | None = None  # the last reference computed (seeds the next one)
         self.events = sorted(sched.event_times())
         self.span = span
+        self.p_min = self._levels(self.x)
+
+    def _levels(self, x: F64) -> float:
+        """The convergence scale of the next step (pressure and flow levels of x, as initial._scale); returns the
+        lowest pressure of x."""
+        n_p = self.system.grid.n_pressure
+        p_min, p_abs, q_abs = levels(x, n_p)
+        scale = np.empty(len(x))
+        scale[:n_p] = max(p_abs, 1e5)
+        scale[n_p:] = max(q_abs, 1.0)
+        self.scale = scale
+        return float(p_min)
 
     def _predict(self, h: float) -> F64:
         t_back = self.t_cur - sum(self.dts[-2:])
         if any(t_back - 1e-9 <= te < self.t_cur + h for te in self.events):
             return self.x  # inputs jump in the stencil: extrapolation would be wrong
-        x_pred = _extrapolate(self.x, self.x_prev, self.x_prev2, self.dts, h)
-        if np.any(x_pred[: self.system.grid.n_pressure] <= 0.0):
-            return self.x
-        return x_pred
+        return _extrapolate(self.x, self.x_prev, self.x_prev2, self.dts, h, self.system.grid.n_pressure)
 
     def step(self, t_new: float) -> tuple[bool, str, Controls]:
         """Advance to t_new. Re-solves the step while the controller switches a station or regulator mode
@@ -348,14 +354,14 @@ class _Stepper:
         then (or a cycle of modes) takes effect at the next step. Returns (ok, message, controls used)."""
         sysm = self.system
         h = t_new - self.t_cur
-        past = tuple(self.dts[::-1][:2])
+        past = tuple(self.dts[-1:-3:-1])
         # variable-step BDF2 is zero-stable only for step ratios below 1 + sqrt(2): after a run of short steps
         # (a step split at an event) restart the multistep history with one single-step step
         co = self.scheme.coefficients((h, *past) if not past or h <= _MAX_STEP_RATIO * past[0] else (h,))
         u_cmd = self.sched.at(t_new)
         c = 1.0 / (co.beta0 * h)
-        hist = np.zeros(sysm.n)
-        for a, M in zip(co.alpha, self.M, strict=False):
+        hist = (c * co.alpha[0]) * self.M[0]
+        for a, M in zip(co.alpha[1:], self.M[1:], strict=False):
             hist += (c * a) * M
         for b, F in zip(co.beta, self.F, strict=False):
             if b:
@@ -409,13 +415,14 @@ class _Stepper:
                 self._guard(y)
                 return sysm.jacobian(y, u, c, friction=fref, face_flux=not explicit)
 
-            out = self._newton(res, jac, x_start, lu)
+            update = sysm.newton_update(u, c, hist, friction=fref, face_flux=not explicit, cap=self.p_cap)
+            out = self._newton(res, jac, x_start, lu, update)
             self.stats["newton_iterations"] += out.iterations
             self.stats["factorizations"] += out.factorizations
             if not out.converged and (lu is not None or x_start is not self.x):
                 # retry once from the last state with a fresh Jacobian before giving up
                 x_start, lu = self.x, None
-                out = self._newton(res, jac, x_start, None)
+                out = self._newton(res, jac, x_start, None, update)
                 self.stats["newton_iterations"] += out.iterations
                 self.stats["factorizations"] += out.factorizations
                 self.stats["newton_retries"] = self.stats.get("newton_retries", 0) + 1
@@ -434,15 +441,15 @@ class _Stepper:
     def _guard(self, y: F64) -> None:
         """Stop a Newton iterate that left the physical range (before the gas model is asked about it)."""
         if not self.system.below_cap(y, self.p_cap):
-            raise _OutOfRange
+            raise OutOfRange
 
     def _newton(self, res: Callable[[F64], F64], jac: Callable[[F64], sp.csc_matrix], x_start: F64,
-                lu: Factorization | None) -> NewtonResult:
+                lu: Factorization | None, update: Callable | None) -> NewtonResult:
         """Newton from x_start; an iterate beyond the pressure cap counts as divergence (the caller retries)."""
         try:
-            return newton(res, jac, x_start, scale=_scale(self.system, self.x), options=self.opts, lu=lu,
-                          linear_solver=self.system.linear_solver)
-        except _OutOfRange:
+            return newton(res, jac, x_start, scale=self.scale, options=self.opts, lu=lu,
+                          linear_solver=self.system.linear_solver, update=update)
+        except OutOfRange:
             return NewtonResult(x_start, NewtonStatus.DIVERGED, 1, 0, [math.inf], None)
 
     def _accept(self, out: NewtonResult, u: Controls, co: Coefficients, c: float, h: float,
@@ -466,16 +473,19 @@ class _Stepper:
         self.dts.append(h)
         self.x_prev2, self.x_prev, self.x = self.x_prev, self.x, x
         self.t_cur = t_new
+        self.p_min = self._levels(x)
         return True, "", u
 
 
-def _extrapolate(x: F64, x1: F64 | None, x2: F64 | None, dts: list[float], h: float) -> F64:
-    """Predictor: quadratic extrapolation through the last three states (equal steps), else linear."""
+def _extrapolate(x: F64, x1: F64 | None, x2: F64 | None, dts: list[float], h: float, n_pressure: int) -> F64:
+    """Predictor: quadratic extrapolation through the last three states (equal steps), else linear; x itself when
+    there is no history or the prediction has a non-positive pressure."""
     if x1 is None or not dts:
         return x
-    if x2 is not None and len(dts) > 1 and abs(dts[-1] - h) <= 1e-9 * h and abs(dts[-2] - h) <= 1e-9 * h:
-        return 3.0 * (x - x1) + x2
-    return x + (h / dts[-1]) * (x - x1)
+    quadratic = x2 is not None and len(dts) > 1 and abs(dts[-1] - h) <= 1e-9 * h and abs(dts[-2] - h) <= 1e-9 * h
+    out = np.empty_like(x)
+    ok = extrapolate(x, x1, x2 if quadratic else x1, h / dts[-1], quadratic, n_pressure, out)  # type: ignore[arg-type]
+    return out if ok else x
 
 
 def _friction_close(q: F64, ref: FrictionRef, span: float) -> bool:
@@ -487,12 +497,10 @@ def _friction_close(q: F64, ref: FrictionRef, span: float) -> bool:
 
 def _boundary(system: System, x: F64, u: Controls) -> tuple[float, float]:
     """Total injection of all supplies and total withdrawal of all demands and station fuel, kg/s."""
-    g = system.grid
-    net = g.net
-    inj = np.where(u.supply_on & ~net.supply.fixed_pressure, u.supply_flow, 0.0)
-    inj[g.psupply] = x[g.off_psupply :]
-    fuel = float(np.sum(u.fuel)) if u.fuel is not None else 0.0
-    return float(np.sum(inj)), float(np.sum(u.demand_flow)) + fuel
+    fuel = u.fuel if u.fuel is not None else system._no_fuel
+    b_in, b_out = boundary_flows(x, system.grid.off_psupply, system.ps_sup, u.supply_on, system.sup_fixed,
+                                 u.supply_flow, u.demand_flow, fuel)
+    return float(b_in), float(b_out)
 
 
 def check_cfl(system: System, x: F64, dt: float, courant: float) -> None:

@@ -43,6 +43,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from gasgrid.transient._jit import JIT
 from gasgrid.transient.system import ArcMode, Controls, System
 
 F64 = NDArray[np.float64]
@@ -87,7 +88,8 @@ def legend(codes: type[IntEnum]) -> str:
 
 
 _BYPASSED = (StationCode.BYPASS_CANNOT_LIFT, StationCode.BYPASS_REVERSE_FLOW, StationCode.BYPASS_LOW_SUCTION)
-_BYPASSED_CODES = tuple(int(c) for c in _BYPASSED)
+_IS_BYPASSED = np.isin(np.arange(len(StationCode)), [int(c) for c in _BYPASSED])  # lookup by StationCode
+_IS_COMPRESSING = np.isin(np.arange(len(ArcMode)), _COMPRESSING)  # lookup by ArcMode
 _LIMIT_MODE = {StationCode.RATIO_MAX: ArcMode.RATIO, StationCode.P_DISCHARGE_MAX: ArcMode.P_TO,
                StationCode.P_SUCTION_MIN: ArcMode.P_FROM, StationCode.POWER_MAX: ArcMode.POWER,
                StationCode.FLOW_MAX: ArcMode.FLOW, StationCode.RATIO_MIN: ArcMode.RATIO}
@@ -117,9 +119,9 @@ class Controller:
         self.cs_code = np.zeros(len(self.cs_pos), dtype=np.int64)  # SET_POINT or an override / bypass reason
         self.cv_code = np.zeros(len(self.cv_pos), dtype=np.int64)  # REGULATING or a limit state (RegulatorCode)
         self.fuel_node = np.zeros(g.n_nodes)
-        self._cache: tuple[F64, F64, F64] | None = None
         cs = net.compressor
         self._cs_from, self._cs_to = net.arc_from[cs.arc], net.arc_to[cs.arc]
+        self._cs_q = g.off_other + self.cs_pos
         self._cs_limits = np.ascontiguousarray(np.stack([cs.ratio_max, cs.p_discharge_max, cs.p_suction_min, cs.power_max,
                                                          cs.flow_max, cs.ratio_min]).astype(float).reshape(6, len(cs)))
 
@@ -171,25 +173,13 @@ class Controller:
     def station_state(self, x: F64, mode: I64) -> tuple[F64, F64]:
         """Shaft power [W] and fuel [kg/s] of every station (zero unless compressing forward under ``mode``)."""
         power, fuel = self._forward_state(x)
-        on = np.isin(mode[self.cs_pos], _COMPRESSING)
+        on = _IS_COMPRESSING[mode[self.cs_pos]]
         return np.where(on, power, 0.0), np.where(on, fuel, 0.0)
 
     def _forward_state(self, x: F64) -> tuple[F64, F64]:
-        """Power and fuel of every station compressing forward in state x (cached for the last state: the state a
-        step ends with is the one the next step's fuel is evaluated at)."""
-        g = self.system.grid
-        net = g.net
-        cs = net.compressor
-        q = x[g.off_other + self.cs_pos]
-        ps, pd = x[net.arc_from[cs.arc]], x[net.arc_to[cs.arc]]
-        key = np.concatenate([q, ps, pd])
-        if self._cache is not None and np.array_equal(self._cache[0], key):
-            return self._cache[1], self._cache[2]
-        on = (q > 0.0) & (ps > 0.0) & (pd > ps)
-        st = self.system.stations.evaluate(np.where(on, q, 0.0), np.where(on, ps, 1e5), np.where(on, pd, 1e5))
-        power, fuel = np.where(on, st[0], 0.0), np.where(on, st[1], 0.0)
-        self._cache = (key, power, fuel)
-        return power, fuel
+        """Power [W] and fuel [kg/s] of every station compressing forward in state x (zero otherwise)."""
+        st = self.system.stations.evaluate(x[self._cs_q], x[self._cs_from], x[self._cs_to], forward_only=True)
+        return st[0], st[1]
 
     # --- limit checks --------------------------------------------------------------------------------
     def update(self, x: F64, u_cmd: Controls) -> bool:
@@ -207,11 +197,10 @@ class Controller:
         cs = net.compressor
         if not len(cs):
             return
-        ps, pd = x[self._cs_from], x[self._cs_to]
-        q = x[g.off_other + self.cs_pos]
+        ps, pd, q = x[self._cs_from], x[self._cs_to], x[self._cs_q]
         cmd = u_cmd.arc_mode[self.cs_pos]
         # shaft power under the modes in force (the commanded ones with this controller's overrides)
-        on = np.isin(cmd, _COMPRESSING) & ~np.isin(self.cs_code, _BYPASSED_CODES)
+        on = _IS_COMPRESSING[cmd] & ~_IS_BYPASSED[self.cs_code]
         power = np.where(on, self._forward_state(x)[0], 0.0)
         update_stations(self.cs_code, cmd, u_cmd.arc_value[self.cs_pos], ps, pd, q, power, self._cs_limits, self.tol,
                         self.margin, self.ftol)
@@ -255,7 +244,6 @@ class Controller:
 
 
 # --- compiled limit checks (the min/max selector of a station controller, the regulator states) ---------------
-_JIT = dict(cache=True, error_model="numpy", nogil=True)
 _SET_POINT, _RATIO_MAX, _P_DISCHARGE_MAX, _P_SUCTION_MIN, _POWER_MAX, _FLOW_MAX, _RATIO_MIN = range(7)
 _CANNOT_LIFT, _REVERSE_FLOW, _LOW_SUCTION = (int(c) for c in _BYPASSED)
 _L_RATIO_MAX, _L_P_DISCHARGE_MAX, _L_P_SUCTION_MIN, _L_POWER_MAX, _L_FLOW_MAX, _L_RATIO_MIN = range(6)
@@ -266,12 +254,12 @@ _R_REGULATING, _R_INLET_LIMIT, _R_FLOW_LIMIT, _R_CLOSED_LOW_INLET = (
     int(RegulatorCode.CLOSED_LOW_INLET))
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def _compressing(mode: int) -> bool:
     return mode in (_M_RATIO, _M_P_TO, _M_P_FROM, _M_FLOW, _M_POWER)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def _wants(cmd: int, v: float, ps: float, pd: float, q: float, tol: float) -> bool:
     """Whether a bypassed station's set point asks for compression again."""
     if cmd == _M_P_TO:
@@ -285,7 +273,7 @@ def _wants(cmd: int, v: float, ps: float, pd: float, q: float, tol: float) -> bo
     return True  # power: any positive set point asks for compression
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def _limits(code: int, cmd: int, v: float, ps: float, pd: float, q: float, power: float, limits: F64, k: int,
             tol: float) -> int:
     """Override selection of active station k with limits ``limits[:, k]`` (rows _L_*): the worst-violated cap,
@@ -327,7 +315,7 @@ def _limits(code: int, cmd: int, v: float, ps: float, pd: float, q: float, power
     return code
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def update_stations(code: I64, cmd: I64, value: F64, ps: F64, pd: F64, q: F64, power: F64, limits: F64, tol: float,
                     margin: float, ftol: float) -> None:
     """New StationCode of every station (in place) from its solved suction/discharge pressures [Pa], flow [kg/s]
@@ -356,7 +344,7 @@ def update_stations(code: I64, cmd: I64, value: F64, ps: F64, pd: F64, q: F64, p
         code[k] = new
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def update_regulators(code: I64, cmd: I64, p_set: F64, pin: F64, pout: F64, q: F64, pin_min: F64, q_max: F64,
                       tol: float, margin: float, ftol: float) -> None:
     """New RegulatorCode of every regulator (in place) from its solved inlet/outlet pressures [Pa] and flow."""

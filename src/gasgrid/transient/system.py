@@ -24,6 +24,7 @@ controls into the kernels' arrays and owns the gas and station models they use.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -33,10 +34,11 @@ from numpy.typing import NDArray
 
 from gasgrid.components.pipe import FRICTION_LAWS
 from gasgrid.transient import kernels as K
+from gasgrid.transient import sweep
 from gasgrid.transient.friction_kernels import face_parameters, reference
-from gasgrid.transient.gas_kernels import GasKernel, StationKernel
+from gasgrid.transient.gas_kernels import Z_PYTHON, GasKernel, StationKernel
 from gasgrid.transient.grid import Grid
-from gasgrid.transient.linear import PipeElimination
+from gasgrid.transient.linear import Factorization, PipeElimination, PipeEliminationLU
 from gasgrid.units import G_ACCEL, M_AIR, R_UNIVERSAL
 
 F64 = NDArray[np.float64]
@@ -95,9 +97,11 @@ class FrictionRef:
     lam: F64
     dln: F64
     q_turbulent: float = field(init=False, repr=False, compare=False)  # 10 min |q_ref|: flows above are turbulent
+    inv_q: F64 = field(init=False, repr=False, compare=False)  # 1 / |q_ref| (the kernels multiply)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "q_turbulent", 10.0 * float(self.q_abs.min()) if self.q_abs.size else np.inf)
+        object.__setattr__(self, "inv_q", 1.0 / self.q_abs)
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,10 @@ class Evaluation:
 
     M: F64
     F: F64
+
+
+class OutOfRange(Exception):
+    """A Newton iterate with a pressure beyond any the run can reach (a diverging step)."""
 
 
 class System:
@@ -155,6 +163,8 @@ class System:
         atom_dp, dl, dr = inv[:na], inv[na : na + nf], inv[na + nf : na + 2 * nf]
         adf, adt = inv[na + 2 * nf : na + 2 * nf + len(oa)], inv[na + 2 * nf + len(oa) :]
         self.atom_dp = atom_dp.astype(np.int64)
+        self._dp_single = int(self.dp_T[0]) if len(self.dp_T) and np.all(self.dp_T == self.dp_T[0]) else -1
+        self._rho, self._drho = np.empty(len(self.dp_var)), np.empty(len(self.dp_var))  # kernels' work arrays
         self.lay = np.array([g.n_nodes, g.n_pressure, g.off_face, g.off_other, g.off_psupply, g.n], dtype=np.int64)
         self.fi = np.ascontiguousarray(np.stack([g.face_left, g.face_right, dl, dr, fp, pb.law[fp]]).astype(np.int64))
         self.fk = np.ascontiguousarray(np.stack([
@@ -189,6 +199,60 @@ class System:
         if inertia:
             self._diff_rows[g.off_face : g.off_other] = True
         self.linear_solver = PipeElimination(grid)  # the Newton steps' linear solver (a plan, no state)
+        self._sweep_arrays(temps, t_net)
+
+    def _sweep_arrays(self, temps: F64, t_net: int) -> None:
+        """The pipe-major arrays of :mod:`gasgrid.transient.sweep` (see its docstring)."""
+        g = self.grid
+        net = g.net
+        pb = net.pipe
+        n_pipes = len(g.n_cells)
+        A = g.area
+        ti_pipe = np.searchsorted(temps, pb.temperature).astype(np.int64)
+        first_point = g.point_var[g.point_start + 1] if n_pipes else np.zeros(0, np.int64)
+        self.pi = np.stack([g.n_cells, g.off_face + g.face_start, np.where(g.n_cells > 1, first_point, 0),
+                            net.arc_from[pb.arc], net.arc_to[pb.arc], pb.law, g.face_start, ti_pipe]).astype(np.int64)
+        self.pi = np.ascontiguousarray(self.pi.reshape(8, n_pipes))
+        self.pk = np.ascontiguousarray(np.stack([
+            g.h / (2.0 * pb.diameter * A**2 * pb.efficiency**2),
+            64.0 * net.gas.viscosity * A / pb.diameter,
+            g.h / A,
+            G_ACCEL * ((net.elevation[net.arc_to[pb.arc]] - net.elevation[net.arc_from[pb.arc]]) / g.n_cells),
+            A * g.h * 1.0,
+            A * g.h * 0.5,
+        ]).reshape(6, n_pipes))
+        self.int_ti = np.repeat(ti_pipe, g.n_cells - 1).astype(np.int64)
+        bare = g.atom_pipe == n_pipes
+        self.bare_var = g.atom_var[bare].astype(np.int64)
+        self.bare_vol = g.atom_volume[bare].astype(float)
+        n_arc = len(g.other_arcs)
+        ends = np.stack([self.pi[3], self.pi[4]], 1).ravel()
+        arc_ends = np.stack([self.ai[0], self.ai[1]], 1).ravel()
+        self.small_var = np.concatenate([ends, arc_ends, self.bare_var]).astype(np.int64)
+        self.small_ti = np.concatenate([np.repeat(ti_pipe, 2), np.full(2 * n_arc, t_net),
+                                        np.searchsorted(temps, g.atom_T[bare])]).astype(np.int64)
+        self.ai_sweep = self.ai.copy()
+        self.ai_sweep[2], self.ai_sweep[3] = 2 * np.arange(n_arc), 2 * np.arange(n_arc) + 1
+        self._rho_i = np.empty(g.n_interior)
+        self._rho_s, self._drho_s = np.empty(len(self.small_var)), np.empty(len(self.small_var))
+
+    def _sweep_gas_args(self, x: F64) -> tuple:
+        """The density arguments of the sweep kernels (python densities for a gas without a compiled Z model)."""
+        gk = self.gas
+        kind = gk.kind
+        if kind == Z_PYTHON:
+            g = self.grid
+            gk.python_densities(x, np.arange(g.n_nodes, g.n_pressure), self.int_ti, self._rho_i, np.empty(g.n_interior))
+            gk.python_densities(x, self.small_var, self.small_ti, self._rho_s, self._drho_s)
+            kind = -1
+        return (self.small_var, self.small_ti, gk.RT, kind, gk.par, gk.coef, gk.off, gk.h, gk.dz0, self._rho_i,
+                self._rho_s, self._drho_s)
+
+    def _run_sweep(self, kernel: Callable[..., float], x: F64, *args: object) -> None:
+        over = kernel(x, *self._sweep_gas_args(x), *args)
+        if over > 0.0:
+            self.gas.cover(over)
+            kernel(x, *self._sweep_gas_args(x), *args)
 
     @property
     def differential_rows(self) -> B:
@@ -209,11 +273,29 @@ class System:
         self.gas.densities(x, self.dp_var, self.dp_T, rho, drho)
         return rho, drho
 
+    def _gas_args(self, x: F64) -> tuple:
+        """The density arguments of the kernels (into the work arrays); for a gas without a compiled Z model the
+        densities are computed here and the kernels told so."""
+        gk = self.gas
+        kind = gk.kind
+        if kind == Z_PYTHON:
+            gk.python_densities(x, self.dp_var, self.dp_T, self._rho, self._drho)
+            kind = -1
+        return (self.dp_var, self.dp_T, self._dp_single, gk.RT, kind, gk.par, gk.coef, gk.off, gk.h, gk.dz0,
+                self._rho, self._drho)
+
+    def _run(self, kernel: Callable[..., float], x: F64, *args: object) -> None:
+        """Call a kernel that evaluates the densities first; extend the gas tables and call again if a pressure
+        lay beyond them."""
+        over = kernel(x, *self._gas_args(x), *args)
+        if over > 0.0:
+            self.gas.cover(over)
+            kernel(x, *self._gas_args(x), *args)
+
     def storage(self, x: F64) -> F64:
         """M(x) alone (gas mass of every pressure row [kg], inertia of every face row), cheaper than evaluate."""
-        rho, _ = self.densities(x)
         M = np.empty(self.n)
-        K.storage(x, rho, self.lay, self.fk, self.grid.atom_var, self.atom_dp, self.grid.atom_volume, self.inertia, M)
+        self._run_sweep(sweep.storage, x, self.lay, self.pi, self.pk, self.bare_var, self.bare_vol, self.inertia, M)
         return M
 
     def masses(self, x: F64) -> F64:
@@ -243,7 +325,7 @@ class System:
             return _MODE_FIXED, self.xfac, self._empty, self._empty, self._empty
         if ref is None:
             return _MODE_LAW, self.xfac, self._empty, self._empty, self._empty
-        return _MODE_LOCAL, self.xfac, ref.q_abs, ref.lam, ref.dln
+        return _MODE_LOCAL, self.xfac, ref.inv_q, ref.lam, ref.dln
 
     # --- evaluation --------------------------------------------------------------------------------
     def _power_rows(self, x: F64, u: Controls) -> F64:
@@ -258,10 +340,11 @@ class System:
         pw[:, m] = rows
         return pw
 
-    def _controls(self, x: F64, u: Controls) -> tuple:
+    def _controls(self, x: F64 | None, u: Controls) -> tuple:
+        """The controls as kernel arguments (the POWER arcs' rows evaluated at x; x None: no POWER arcs)."""
         fuel = u.fuel if u.fuel is not None else self._no_fuel
-        return (u.supply_p, u.supply_on, u.supply_flow, u.demand_flow, u.arc_mode, u.arc_value, u.pipe_open, fuel,
-                self._power_rows(x, u))
+        pw = self._power_rows(x, u) if x is not None else self._no_power
+        return (u.supply_p, u.supply_on, u.supply_flow, u.demand_flow, u.arc_mode, u.arc_value, u.pipe_open, fuel, pw)
 
     def evaluate(self, x: F64, u: Controls, *, friction: FrictionRef | None = None) -> Evaluation:
         """M(x) and F(x; u)."""
@@ -273,30 +356,59 @@ class System:
                  face_flux: bool = True) -> F64:
         """R(x) = c M(x) - F(x; u) - hist; without ``face_flux`` the pipe-face flows are left out of the mass
         balances (the explicit scheme takes them from ``hist``)."""
-        M, F, R = np.empty(self.n), np.empty(self.n), np.empty(self.n)
-        self._evaluate(x, u, friction, face_flux, c, hist, True, M, F, R)
+        R = np.empty(self.n)
+        self._run_sweep(sweep.residual, x, self.lay, self.pi, self.pk, self.fp, *self._friction_args(friction),
+                        self.bare_var, self.bare_vol, self.ai_sweep, self.ap, self.ps_sup, self.ps_node, self.sup_node,
+                        self.sup_fixed, self.dem_node, *self._controls(x, u), self.inertia, face_flux, c, hist, R)
         return R
+
+    def newton_update(self, u: Controls, c: float, hist: F64, *, friction: FrictionRef | None, face_flux: bool,
+                      cap: float) -> Callable[[F64, Factorization, F64], tuple[F64, float]] | None:
+        """The compiled Newton update (see :func:`gasgrid.transient.newton.newton`) for R = c M - F - hist with these
+        controls, or None where it does not apply (station power rows, a gas without a compiled Z model). Raises
+        :class:`OutOfRange` for an iterate with a pressure not below ``cap`` [Pa]."""
+        if u.has_power or self.gas.kind == Z_PYTHON:
+            return None
+        n_p = self.grid.n_pressure
+        rest = (self.lay, self.pi, self.pk, self.fp, *self._friction_args(friction), self.bare_var, self.bare_vol,
+                self.ai_sweep, self.ap, self.ps_sup, self.ps_node, self.sup_node, self.sup_fixed, self.dem_node,
+                *self._controls(None, u), self.inertia, face_flux, c, hist)
+
+        def update(x: F64, lu: Factorization, inv_scale: F64) -> tuple[F64, float]:
+            if not isinstance(lu, PipeEliminationLU):
+                dx = lu.solve(-self.residual(x, u, c, hist, friction=friction, face_flux=face_flux))
+                return dx, float(K.scaled_max(dx, inv_scale))
+            dx = np.empty(self.n)
+            for _ in range(2):
+                status, value = sweep.newton_update(x, cap, n_p, *self._sweep_gas_args(x), *rest, lu.plan, inv_scale,
+                                                    dx)
+                if status == 1:
+                    raise OutOfRange
+                if status == 0:
+                    return dx, float(value)
+                self.gas.cover(value)
+            raise AssertionError("the gas tables did not grow")
+
+        return update
 
     def _evaluate(self, x: F64, u: Controls, friction: FrictionRef | None, face_flux: bool, c: float, hist: F64,
                   want_r: bool, M: F64, F: F64, R: F64) -> None:
         g = self.grid
-        rho, drho = self.densities(x)
-        K.evaluate(x, rho, drho, self.lay, self.fi, self.fk, self.fp, *self._friction_args(friction),
-                   g.atom_var, self.atom_dp, g.atom_volume, self.ai, self.ap, self.ps_sup, self.ps_node,
-                   self.sup_node, self.sup_fixed, self.dem_node, *self._controls(x, u), self.inertia, face_flux, c,
-                   hist, want_r, M, F, R)
+        self._run(K.evaluate, x, self.lay, self.fi, self.fk, self.fp, *self._friction_args(friction), g.atom_var,
+                  self.atom_dp, g.atom_volume, self.ai, self.ap, self.ps_sup, self.ps_node, self.sup_node,
+                  self.sup_fixed, self.dem_node, *self._controls(x, u), self.inertia, face_flux, c, hist, want_r, M, F,
+                  R)
 
     def jacobian(self, x: F64, u: Controls, c: float, *, friction: FrictionRef | None = None,
                  face_flux: bool = True) -> sp.csc_matrix:
         """dR/dx = c dM/dx - dF/dx (CSC on the grid's pattern); without ``face_flux`` as in :meth:`residual`."""
         g = self.grid
         pat = g.pattern
-        rho, drho = self.densities(x)
         data = np.empty(pat.nnz)
         ctl = self._controls(x, u)
-        K.jacobian(x, rho, drho, self.lay, self.fi, self.fk, self.fp, *self._friction_args(friction), self.atom_dp,
-                   g.atom_volume, self.ai, self.ap, self.ps_sup, ctl[1], ctl[4], ctl[5], ctl[6], ctl[8],
-                   self.inertia, face_flux, c, pat.slot, data)
+        self._run(K.jacobian, x, self.lay, self.fi, self.fk, self.fp, *self._friction_args(friction), self.atom_dp,
+                  g.atom_volume, self.ai, self.ap, self.ps_sup, ctl[1], ctl[4], ctl[5], ctl[6], ctl[8], self.inertia,
+                  face_flux, c, pat.slot, data)
         return sp.csc_matrix((data, pat.indices, pat.indptr), shape=(pat.n, pat.n))
 
     def face_flux(self, x: F64) -> F64:

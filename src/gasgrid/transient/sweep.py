@@ -1,0 +1,273 @@
+"""Pipe-major kernels for the time-stepping hot path: the step residual and the storage, in one sweep per pipe.
+
+Contract: :func:`residual` returns exactly (operation for operation) the residual ``R = c M - F - history`` of
+:func:`gasgrid.transient.kernels.evaluate`, and :func:`storage` the ``M`` of :func:`gasgrid.transient.kernels.storage`,
+but walk the pipes one after the other: a pipe's faces and interior points are contiguous in the unknown vector,
+its constants (K, laminar floor, h/A, g dz, cell volume, temperature) are per pipe, and each interior point's
+density is computed where the sweep first needs it. No per-face index or constant arrays are read and no density
+arrays written, which cuts the memory traffic that bounds these kernels on long networks. The tests check both
+against the generic kernels.
+
+Array bundles (built once by :class:`~gasgrid.transient.system.System`): ``pi`` (rows ``PI_*``: cells, first face
+unknown, first interior-point unknown, from node, to node, law, first face index, temperature index) and ``pk``
+(rows ``PK_*``: K, laminar floor of lambda |q|, h/A, g dz, interior cell volume, end half-cell volume) per pipe.
+The "small" density points (computed before the sweep) are the pipes' end nodes (two per pipe, at the pipe's
+temperature), then the non-pipe arcs' ends (network temperature), then the nodes no pipe reaches.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from gasgrid.transient._jit import JIT
+from gasgrid.transient.friction_kernels import (
+    FP_D,
+    FP_LAM_FIXED,
+    FP_LAM_FROZEN,
+    FP_MU,
+    frozen,
+    laminar_floor,
+    law_at,
+    local_model,
+)
+from gasgrid.transient.gas_kernels import Z_TABLE, densities, hermite_interval, hermite_value, z_closed_form
+from gasgrid.transient.kernels import AI_FROM, AI_TO, L_NODES, L_OFF_OTHER, L_OFF_PS, Q_SCALE, arc_row, scaled_max
+from gasgrid.transient.linear import solve_plan
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+B = NDArray[np.bool_]
+
+PI_N, PI_FACE, PI_POINT, PI_FROM, PI_TO, PI_LAW, PI_F0, PI_T = range(8)
+PK_K, PK_LAM_Q_LAM, PK_H_OVER_A, PK_G_DZ, PK_VOL, PK_VOL_END = range(6)
+
+
+@numba.njit(inline="always", **JIT)
+def _z_off_table(p: float, kind: int, a: float, b: float, c: float, dz0: float) -> float:
+    """Z where no table interval applies: closed forms, NaN, the tables' linear continuation below zero."""
+    if kind != Z_TABLE:
+        return z_closed_form(p, kind, a, b, c)[0]
+    if not math.isfinite(p):
+        return math.nan
+    return 1.0 + dz0 * p
+
+
+@numba.njit(**JIT)
+def _small_densities(x: F64, small_var: I64, small_ti: I64, RT: F64, zkind: int, zpar: F64, zcoef: F64, zoff: I64,
+                     zh: F64, zdz0: F64, rho_s: F64, drho_s: F64) -> float:
+    if zkind < 0:
+        return 0.0
+    return densities(x, small_var, small_ti, -1, RT, zkind, zpar, zcoef, zoff, zh, zdz0, rho_s, drho_s)
+
+
+@numba.njit(**JIT)
+def residual(x: F64, small_var: I64, small_ti: I64, RT: F64, zkind: int, zpar: F64, zcoef: F64, zoff: I64, zh: F64,
+             zdz0: F64, rho_i: F64, rho_s: F64, drho_s: F64, lay: I64, pi: I64, pk: F64, fp: F64, fmode: int,
+             xfac: float, inv_q_ref: F64, lam_ref: F64, dln_ref: F64, bare_var: I64, bare_vol: F64, ai: I64, ap: F64,
+             ps_sup: I64, ps_node: I64, sup_node: I64, sup_fixed: B, dem_node: I64, supply_p: F64, supply_on: B,
+             supply_flow: F64, demand_flow: F64, arc_mode: I64, arc_value: F64, pipe_open: B, fuel: F64, pw: F64,
+             inertia: float, face_flux: bool, c: float, hist: F64, R: F64) -> float:
+    """R = c M(x) - F(x; u) - hist into R (see :func:`gasgrid.transient.kernels.evaluate`; ``zkind`` < 0: the
+    densities are given in rho_i, rho_s, drho_s). Returns the largest pressure beyond the gas tables."""
+    n_nodes, oo, ops = lay[L_NODES], lay[L_OFF_OTHER], lay[L_OFF_PS]
+    over = _small_densities(x, small_var, small_ti, RT, zkind, zpar, zcoef, zoff, zh, zdz0, rho_s, drho_s)
+    n_pipes = pi.shape[1]
+    Mn = np.zeros(n_nodes)
+    Fn = np.zeros(n_nodes)
+    for j in range(n_pipes):
+        n, f0, p0, nf, nt = pi[PI_N, j], pi[PI_FACE, j], pi[PI_POINT, j], pi[PI_FROM, j], pi[PI_TO, j]
+        code, i0, ti = pi[PI_LAW, j], pi[PI_F0, j], pi[PI_T, j]
+        K, lql, h_a, g_dz = pk[PK_K, j], pk[PK_LAM_Q_LAM, j], pk[PK_H_OVER_A, j], pk[PK_G_DZ, j]
+        vol, vol_end = pk[PK_VOL, j], pk[PK_VOL_END, j]
+        inv_rt = 1.0 / RT[ti]
+        base, n_int = zoff[ti], zoff[ti + 1] - zoff[ti]
+        inv_h, dz0 = 1.0 / zh[ti], zdz0[ti]
+        za, zb, zc = zpar[3 * ti], zpar[3 * ti + 1], zpar[3 * ti + 2]
+        is_open = pipe_open[j]
+        Mn[nf] += vol_end * rho_s[2 * j]
+        pl, rl = x[nf], rho_s[2 * j]
+        for k in range(n):
+            last = k == n - 1
+            i = i0 + k
+            q = x[f0 + k]
+            if last:
+                pr, rr = x[nt], rho_s[2 * j + 1]
+            else:
+                pr = x[p0 + k]
+                if zkind < 0:
+                    rr = rho_i[p0 + k - n_nodes]
+                else:
+                    if zkind == Z_TABLE and 0.0 <= pr < math.inf:
+                        kk, t, beyond = hermite_interval(pr, inv_h, n_int)
+                        jj = base + kk
+                        z = hermite_value(t, inv_h, zcoef[0, jj], zcoef[1, jj], zcoef[2, jj], zcoef[3, jj])[0]
+                        if beyond:
+                            over = max(over, pr)
+                    else:
+                        z = _z_off_table(pr, zkind, za, zb, zc, dz0)
+                    rr = pr * (inv_rt * (1.0 / z))
+            if is_open:
+                aq = abs(q)
+                if fmode == 1:
+                    lam, dln, far = local_model(aq, 1, 0.0, inv_q_ref[i], lam_ref[i], dln_ref[i])
+                else:
+                    lam, dln, far = local_model(aq, fmode, fp[FP_LAM_FIXED, i], 1.0, 0.0, 0.0)
+                if far:
+                    if frozen(aq, fp[FP_D, i], fp[FP_MU, i]):  # no flow (inline: a call per face would cost)
+                        lam, dln = fp[FP_LAM_FROZEN, i], 0.0
+                    else:
+                        lam, dln = law_at(i, code, aq, fp, xfac)
+                lam_q, _ = laminar_floor(lam, dln, aq, lql)
+                rbar = 0.5 * (rl + rr)
+                G = pr - pl + K * lam_q * q * (1.0 / rbar) + rbar * g_dz
+                R[f0 + k] = c * (inertia * h_a * q) + G - hist[f0 + k]
+            else:
+                R[f0 + k] = c * 0.0 + Q_SCALE * q - hist[f0 + k]
+            if face_flux:
+                if k == 0:
+                    Fn[nf] -= q
+                if last:
+                    Fn[nt] += q
+            if not last:  # interior point k + 1: its gas and the flows of faces k (in) and k + 1 (out)
+                r = p0 + k
+                flux = (0.0 + q) - x[f0 + k + 1] if face_flux else 0.0
+                R[r] = c * (0.0 + vol * rr) - flux - hist[r]
+            pl, rl = pr, rr
+        Mn[nt] += vol_end * rho_s[2 * j + 1]
+    nb = 2 * n_pipes + 2 * (ops - oo)
+    for b in range(bare_var.size):
+        Mn[bare_var[b]] += bare_vol[b] * rho_s[nb + b]
+    _junction_rows(x, lay, ai, ap, rho_s, drho_s, 2 * n_pipes, ps_sup, ps_node, sup_node, sup_fixed, dem_node,
+                   supply_p, supply_on, supply_flow, demand_flow, arc_mode, arc_value, fuel, pw, c, hist, Mn, Fn, R)
+    return over
+
+
+@numba.njit(**JIT)
+def _junction_rows(x: F64, lay: I64, ai: I64, ap: F64, rho_s: F64, drho_s: F64, arc_dp0: int, ps_sup: I64,
+                   ps_node: I64, sup_node: I64, sup_fixed: B, dem_node: I64, supply_p: F64, supply_on: B,
+                   supply_flow: F64, demand_flow: F64, arc_mode: I64, arc_value: F64, fuel: F64, pw: F64, c: float,
+                   hist: F64, Mn: F64, Fn: F64, R: F64) -> None:
+    """Rows of the non-pipe arcs, pressure supplies and nodes (as kernels.evaluate orders their sums)."""
+    n_nodes, oo, ops = lay[L_NODES], lay[L_OFF_OTHER], lay[L_OFF_PS]
+    for j in range(ops - oo):
+        # ``ai`` here has the arc ends' densities at 2 j, 2 j + 1 of the small set after its pipe ends
+        G = arc_row(j, arc_mode[j], arc_value[j], x, oo, ai, ap, rho_s[arc_dp0:], drho_s[arc_dp0:], pw)[0]
+        R[oo + j] = c * 0.0 + G - hist[oo + j]
+        qa = x[oo + j]
+        Fn[ai[AI_TO, j]] += qa
+        Fn[ai[AI_FROM, j]] -= qa
+    for k in range(ps_sup.size):
+        s = x[ops + k]
+        i = ps_sup[k]
+        R[ops + k] = c * 0.0 + (x[ps_node[k]] - supply_p[i] if supply_on[i] else Q_SCALE * s) - hist[ops + k]
+    bnd = np.zeros(n_nodes)
+    for i in range(sup_node.size):
+        if supply_on[i] and not sup_fixed[i]:
+            bnd[sup_node[i]] += supply_flow[i]
+    for i in range(dem_node.size):
+        bnd[dem_node[i]] -= demand_flow[i]
+    for k in range(ps_sup.size):
+        bnd[ps_node[k]] += x[ops + k]
+    for nd in range(fuel.size):
+        bnd[nd] -= fuel[nd]
+    for nd in range(n_nodes):
+        R[nd] = c * Mn[nd] - (Fn[nd] + bnd[nd]) - hist[nd]
+
+
+@numba.njit(**JIT)
+def storage(x: F64, small_var: I64, small_ti: I64, RT: F64, zkind: int, zpar: F64, zcoef: F64, zoff: I64, zh: F64,
+            zdz0: F64, rho_i: F64, rho_s: F64, drho_s: F64, lay: I64, pi: I64, pk: F64, bare_var: I64, bare_vol: F64,
+            inertia: float, M: F64) -> float:
+    """M(x) into M (see :func:`gasgrid.transient.kernels.storage`). Returns the largest pressure beyond the gas
+    tables."""
+    n_nodes, oo, ops = lay[L_NODES], lay[L_OFF_OTHER], lay[L_OFF_PS]
+    over = _small_densities(x, small_var, small_ti, RT, zkind, zpar, zcoef, zoff, zh, zdz0, rho_s, drho_s)
+    M[:n_nodes] = 0.0
+    M[oo:] = 0.0
+    for j in range(pi.shape[1]):
+        n, f0, p0, nf, nt, ti = pi[PI_N, j], pi[PI_FACE, j], pi[PI_POINT, j], pi[PI_FROM, j], pi[PI_TO, j], pi[PI_T, j]
+        vol, h_a = pk[PK_VOL, j], pk[PK_H_OVER_A, j]
+        inv_rt = 1.0 / RT[ti]
+        base, n_int = zoff[ti], zoff[ti + 1] - zoff[ti]
+        inv_h, dz0 = 1.0 / zh[ti], zdz0[ti]
+        za, zb, zc = zpar[3 * ti], zpar[3 * ti + 1], zpar[3 * ti + 2]
+        M[nf] += pk[PK_VOL_END, j] * rho_s[2 * j]
+        for k in range(n - 1):
+            p = x[p0 + k]
+            if zkind < 0:
+                rho = rho_i[p0 + k - n_nodes]
+            else:
+                if zkind == Z_TABLE and 0.0 <= p < math.inf:
+                    kk, t, beyond = hermite_interval(p, inv_h, n_int)
+                    jj = base + kk
+                    z = hermite_value(t, inv_h, zcoef[0, jj], zcoef[1, jj], zcoef[2, jj], zcoef[3, jj])[0]
+                    if beyond:
+                        over = max(over, p)
+                else:
+                    z = _z_off_table(p, zkind, za, zb, zc, dz0)
+                rho = p * (inv_rt * (1.0 / z))
+            M[p0 + k] = 0.0 + vol * rho
+        M[nt] += pk[PK_VOL_END, j] * rho_s[2 * j + 1]
+        for k in range(n):
+            M[f0 + k] = inertia * h_a * x[f0 + k]
+    nb = 2 * pi.shape[1] + 2 * (ops - oo)
+    for b in range(bare_var.size):
+        M[bare_var[b]] += bare_vol[b] * rho_s[nb + b]
+    return over
+
+
+@numba.njit(**JIT)
+def newton_update(x: F64, cap: float, n_pressure: int, small_var: I64, small_ti: I64, RT: F64, zkind: int, zpar: F64,
+                  zcoef: F64, zoff: I64, zh: F64, zdz0: F64, rho_i: F64, rho_s: F64, drho_s: F64, lay: I64, pi: I64,
+                  pk: F64, fp: F64, fmode: int, xfac: float, inv_q_ref: F64, lam_ref: F64, dln_ref: F64,
+                  bare_var: I64, bare_vol: F64, ai: I64, ap: F64, ps_sup: I64, ps_node: I64, sup_node: I64,
+                  sup_fixed: B, dem_node: I64, supply_p: F64, supply_on: B, supply_flow: F64, demand_flow: F64,
+                  arc_mode: I64, arc_value: F64, pipe_open: B, fuel: F64, pw: F64, inertia: float, face_flux: bool,
+                  c: float, hist: F64, plan: tuple, inv_scale: F64, dx: F64) -> tuple[int, float]:
+    """One Newton update in one call: dx = -J^-1 R(x) with a :class:`~gasgrid.transient.linear.PipeEliminationLU`
+    (``plan``: its arrays) and max |dx| / scale. Status 0: done; 1: a pressure of x is not below ``cap`` (nothing
+    evaluated); 2: a pressure lies beyond the gas tables (extend them and call again)."""
+    for i in range(n_pressure):
+        if not x[i] < cap:
+            return 1, math.nan
+    R = np.empty(x.size)
+    over = residual(x, small_var, small_ti, RT, zkind, zpar, zcoef, zoff, zh, zdz0, rho_i, rho_s, drho_s, lay, pi,
+                    pk, fp, fmode, xfac, inv_q_ref, lam_ref, dln_ref, bare_var, bare_vol, ai, ap, ps_sup, ps_node,
+                    sup_node, sup_fixed, dem_node, supply_p, supply_on, supply_flow, demand_flow, arc_mode,
+                    arc_value, pipe_open, fuel, pw, inertia, face_flux, c, hist, R)
+    if over > 0.0:
+        return 2, over
+    for i in range(R.size):
+        R[i] = -R[i]
+    solve_plan(R, plan, dx)
+    return 0, scaled_max(dx, inv_scale)
+
+
+@numba.njit(**JIT)
+def levels(x: F64, n_pressure: int) -> tuple[float, float, float]:
+    """Lowest pressure (NaN ignored), largest |pressure| and largest |flow| (NaN if any is NaN, as np.max) of
+    state x: what the stepper checks and scales with after a step."""
+    p_min, p_abs, q_abs = math.inf, 0.0, 0.0
+    p_nan, q_nan = False, False
+    for i in range(n_pressure):
+        v = x[i]
+        p_min = min(p_min, v) if v == v else p_min
+        a = abs(v)
+        if a > p_abs:
+            p_abs = a
+        elif a != a:
+            p_nan = True
+    for i in range(n_pressure, x.size):
+        a = abs(x[i])
+        if a > q_abs:
+            q_abs = a
+        elif a != a:
+            q_nan = True
+    return p_min, (math.nan if p_nan else p_abs), (math.nan if q_nan else q_abs)
+
+
+__all__ = ["levels", "newton_update", "residual", "storage"]
