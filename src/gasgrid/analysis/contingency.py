@@ -136,8 +136,8 @@ def _evaluate(base: CompiledNetwork, scenario: Scenario, base_result: SteadyResu
             rec.update(p_margin_min_bar=float(m[k]), p_margin_node=str(net.node_ids[k]))
     elif len(res.collapse):
         rec.update(p_margin_min_bar=-np.inf, p_margin_node=str(res.collapse.index[0]))
-    cs = final.compressors
-    if len(cs) and "binding_limit" in cs:
+    cs = final.compressors if final.has_table("compressors") else None
+    if cs is not None and len(cs) and "binding_limit" in cs:
         moving = cs["flow_kg_s"].abs() > 1e-6 if "flow_kg_s" in cs else True  # stations in a dead part don't count
         at = cs.index[(cs["binding_limit"].astype(str) != "") & (cs.get("state", "active") == "active") & moving]
         rec.update(stations_at_limit=len(at), stations_at_limit_ids=",".join(map(str, at)))

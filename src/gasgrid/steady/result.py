@@ -85,6 +85,11 @@ class SteadyResult:
         state["_builders"] = {}
         return state
 
+    def has_table(self, name: str) -> bool:
+        """Whether this result has (or can build) the table ``name`` (e.g. ``compressors`` only after a solve
+        with controllers), without building it."""
+        return name in self._tables or name in self._builders
+
     def violation_columns(self) -> dict[str, NDArray[Any]]:
         """The violation table's columns as arrays, without building the table when it has not been."""
         if "violations" in self._tables or self._violation_data is None:
@@ -489,15 +494,23 @@ def _violation_arrays(
     if extra:
         rows.extend(extra)
     for r in rows:
-        parts.append({c: np.array([r[c]], dtype=object if c in ("kind", "element", "quantity", "unit", "message")
-                                  else float) for c in VIOLATION_COLUMNS} | {"n": 1})
+        parts.append({"kind": r["kind"], "element": np.array([r["element"]], dtype=object), "quantity": r["quantity"],
+                      "value": np.array([r["value"]], dtype=float), "bound": np.array([r["bound"]], dtype=float),
+                      "margin": np.array([r["margin"]], dtype=float), "unit": r["unit"], "message": r["message"],
+                      "n": 1})
     out: dict[str, NDArray[Any]] = {}
+    counts = [pt["n"] for pt in parts]
     for c in VIOLATION_COLUMNS:
-        if c in ("value", "bound", "margin"):
-            out[c] = np.concatenate([np.asarray(pt[c], dtype=float) for pt in parts]) if parts else np.zeros(0)
-        else:
-            out[c] = (np.concatenate([np.broadcast_to(np.asarray(pt[c], dtype=object), (pt["n"],)) for pt in parts])
-                      if parts else np.zeros(0, dtype=object))
+        if not parts:
+            out[c] = np.zeros(0) if c in ("value", "bound", "margin") else np.zeros(0, dtype=object)
+        elif c in ("value", "bound", "margin"):
+            out[c] = np.concatenate([np.asarray(pt[c], dtype=float) for pt in parts])
+        elif c == "element":
+            out[c] = np.concatenate([pt[c] for pt in parts])
+        else:  # one value per part
+            per_part = np.empty(len(parts), dtype=object)
+            per_part[:] = [pt[c] for pt in parts]
+            out[c] = np.repeat(per_part, counts)
     order = np.argsort(out["margin"], kind="stable")
     return {c: v[order] for c, v in out.items()}
 
