@@ -217,19 +217,31 @@ def laminar_floor(lam: float, dln: float, q_abs: float, lam_q_lam: float) -> tup
     return lam_q, 2.0 + dln
 
 
-@numba.njit(**JIT)
-def friction_close(q: F64, q_ref: F64, big: float, span: float) -> bool:
-    """Whether |ln(|q| / |q_ref|)| <= span on every face with |q| > big (see simulate._friction_close)."""
-    hi = math.exp(span) * (1.0 - 1e-12)
-    lo = math.exp(-span) * (1.0 + 1e-12)
-    for i in range(q.size):
-        aq = abs(q[i])
-        if aq > big:
-            r = max(aq, 1e-12) / q_ref[i]
-            if not (lo < r < hi) and abs(math.log(r)) > span:  # the logarithm only near or past the edge
-                return False
+@numba.njit(inline="always", **JIT)
+def close_bounds(span: float) -> tuple[float, float]:
+    """Ratios |q| / |q_ref| safely inside exp(-span), exp(span) (the logarithm decides only near the edges)."""
+    return math.exp(-span) * (1.0 + 1e-12), math.exp(span) * (1.0 - 1e-12)
+
+
+@numba.njit(inline="always", **JIT)
+def flow_close(aq: float, inv_q_ref: float, big: float, lo: float, hi: float, span: float) -> bool:
+    """Whether |ln(|q| / |q_ref|)| <= span, or |q| <= big (not turbulent: not checked)."""
+    if aq > big:
+        r = max(aq, 1e-12) * inv_q_ref
+        if not (lo < r < hi) and abs(math.log(r)) > span:
+            return False
     return True
 
 
-__all__ = ["N_FP", "face_parameters", "friction_close", "frozen", "laminar_floor", "law_at", "law_lambda", "local_model",
-           "reference"]
+@numba.njit(**JIT)
+def friction_close(q: F64, inv_q_ref: F64, big: float, span: float) -> bool:
+    """Whether |ln(|q| / |q_ref|)| <= span on every face with |q| > big (see simulate._friction_close)."""
+    lo, hi = close_bounds(span)
+    for i in range(q.size):  # noqa: SIM110 (numba compiles the loop, not all() of a generator)
+        if not flow_close(abs(q[i]), inv_q_ref[i], big, lo, hi, span):
+            return False
+    return True
+
+
+__all__ = ["N_FP", "close_bounds", "face_parameters", "flow_close", "friction_close", "frozen", "laminar_floor", "law_at",
+           "law_lambda", "local_model", "reference"]

@@ -298,6 +298,7 @@ class StationKernel:
         self.electric = np.asarray(electric, dtype=bool)
         self.drv = np.asarray(driver_efficiency, dtype=float)
         self.lhv = float(lower_heating_value(gas)[0])
+        self._sel = (self.tidx, self.T, self.eff, self.polytropic, self.electric, self.drv)
         self.kappa_const = float(gas.kappa)
         self.T_kappa = np.unique(self.T) if gas.composition is not None else np.zeros(0)
         self.kidx = (np.searchsorted(self.T_kappa, self.T).astype(np.int64) if len(self.T_kappa)
@@ -322,11 +323,11 @@ class StationKernel:
         """Rows (shaft power [W], fuel [kg/s], dP/dq [W s/kg], dP/d(p_from^2), dP/d(p_to^2) [W/Pa^2]) per station
         (or per station ``which[i]``) at flows q [kg/s], suction ps and discharge pd [Pa]; with ``forward_only``
         zeros for stations not compressing forward (q > 0, 0 < ps < pd)."""
-        q, ps, pd = (np.ascontiguousarray(v, dtype=float) for v in (q, ps, pd))
+        q, ps, pd = np.asarray(q, dtype=float), np.asarray(ps, dtype=float), np.asarray(pd, dtype=float)
         out = np.empty((5, len(q)))
         if not len(q):
             return out
-        sel: tuple = (self.tidx, self.T, self.eff, self.polytropic, self.electric, self.drv)
+        sel: tuple = self._sel
         kidx = self.kidx
         if which is not None:
             k = np.asarray(which, dtype=np.int64)

@@ -151,31 +151,32 @@ def _factor(fa: F64, pa: F64, ca: F64, ncell: I64, f0: I64, i0: I64, n_j_coo: in
 def _forward(b: F64, lay: I64, ncell: I64, f0: I64, i0: I64, pfrom: I64, pto: I64, inv_qq: F64, pa: F64, ca: F64,
              lowf: F64, inv_dp: F64, um: F64, cp: F64, x: F64, r_j: F64) -> None:
     """First half of a solve: x[q] = b_q / d, x[p interior] = T^-1 (reduced b_p), r_J = reduced junction rhs.
-    (``um``: the back substitution's multipliers u / d.)"""
+    (``um``: the back substitution's multipliers u / d; ``lowf`` is 0 at every pipe's first point.)"""
     n_nodes, of, oo, n = lay[0], lay[1], lay[2], lay[3]
     for j in range(n_nodes):
         r_j[j] = b[j]
     for j in range(oo, n):
         r_j[n_nodes + j - oo] = b[j]
-    for f in range(inv_qq.size):
-        x[of + f] = b[of + f] * inv_qq[f]
     for p in range(ncell.size):
-        nc, a, s, i0p = ncell[p], of + f0[p], n_nodes + i0[p], i0[p]
+        nc, a, s, fp, ip = ncell[p], of + f0[p], n_nodes + i0[p], f0[p], i0[p]
+        xq_prev = b[a] * inv_qq[fp]
+        x[a] = xq_prev
         if nc == 1:
-            r_j[pfrom[p]] -= ca[CA_F, p] * x[a]
-            r_j[pto[p]] -= ca[CA_T, p] * x[a]
+            r_j[pfrom[p]] -= ca[CA_F, p] * xq_prev
+            r_j[pto[p]] -= ca[CA_T, p] * xq_prev
             continue
-        for j in range(nc - 1):  # the interior pressures' right-hand side after eliminating the flows
-            x[s + j] = b[s + j] - pa[PA_PL, i0p + j] * x[a + j] - pa[PA_PR, i0p + j] * x[a + j + 1]
-        w = x[s]
-        for j in range(1, nc - 1):  # forward elimination (a dependency chain: kept to one multiply-add)
-            w = x[s + j] - lowf[i0p + j] * w
+        w = 0.0
+        for j in range(nc - 1):  # eliminate the flows, then forward elimination (the chain is one multiply-add)
+            xq = b[a + j + 1] * inv_qq[fp + j + 1]
+            x[a + j + 1] = xq
+            w = (b[s + j] - pa[PA_PL, ip + j] * xq_prev - pa[PA_PR, ip + j] * xq) - lowf[ip + j] * w
             x[s + j] = w
+            xq_prev = xq
         e = nc - 2
-        v = x[s + e] * inv_dp[i0p + e]
+        v = x[s + e] * inv_dp[ip + e]
         x[s + e] = v
         for j in range(e - 1, -1, -1):  # back substitution
-            v = x[s + j] * inv_dp[i0p + j] - um[i0p + j] * v
+            v = x[s + j] * inv_dp[ip + j] - um[ip + j] * v
             x[s + j] = v
         r_j[pfrom[p]] -= ca[CA_F, p] * x[a] + cp[0, p] * x[s]
         r_j[pto[p]] -= ca[CA_T, p] * x[a + nc - 1] + cp[1, p] * x[s + nc - 2]
@@ -191,16 +192,16 @@ def _backward(x_j: F64, lay: I64, ncell: I64, f0: I64, i0: I64, pfrom: I64, pto:
     for j in range(oo, n):
         x[j] = x_j[n_nodes + j - oo]
     for p in range(ncell.size):
-        nc, a, s = ncell[p], of + f0[p], n_nodes + i0[p]
+        nc, a, s, fp, ip = ncell[p], of + f0[p], n_nodes + i0[p], f0[p], i0[p]
         pf, pt = x_j[pfrom[p]], x_j[pto[p]]
-        for j in range(nc - 1):
-            i = i0[p] + j
-            x[s + j] -= Y[i] * pf + Z[i] * pt
-        for k in range(nc):
-            f = f0[p] + k
-            pl = pf if k == 0 else x[s + k - 1]
-            pr = pt if k == nc - 1 else x[s + k]
-            x[a + k] -= (fa[FA_QL, f] * pl + fa[FA_QR, f] * pr) * inv_qq[f]
+        pl = pf
+        for k in range(nc - 1):
+            pr = x[s + k] - (Y[ip + k] * pf + Z[ip + k] * pt)
+            x[s + k] = pr
+            x[a + k] -= (fa[FA_QL, fp + k] * pl + fa[FA_QR, fp + k] * pr) * inv_qq[fp + k]
+            pl = pr
+        k = nc - 1
+        x[a + k] -= (fa[FA_QL, fp + k] * pl + fa[FA_QR, fp + k] * pt) * inv_qq[fp + k]
 
 
 @numba.njit(**JIT)

@@ -23,11 +23,13 @@ from gasgrid.errors import ConvergenceError, InfeasibleError, InputError
 from gasgrid.model.compiled import CompiledNetwork
 from gasgrid.model.network import Network
 from gasgrid.transient.bc import BoundaryConditions, ControlSchedule, validate_bc
+from gasgrid.transient.fastpath import OK as FAST_OK
+from gasgrid.transient.fastpath import P_LINEAR, P_NONE, P_QUADRATIC, chord_step
 from gasgrid.transient.friction_kernels import friction_close
 from gasgrid.transient.grid import Grid, build_grid
 from gasgrid.transient.initial import InitialState, interpolate_state, steady_vector
 from gasgrid.transient.kernels import boundary_flows, extrapolate
-from gasgrid.transient.linear import Factorization
+from gasgrid.transient.linear import Factorization, PipeEliminationLU
 from gasgrid.transient.newton import NewtonOptions, NewtonResult, NewtonStatus, newton
 from gasgrid.transient.output import TransientResult, TransientStatus
 from gasgrid.transient.record import Recorder
@@ -330,17 +332,31 @@ class _Stepper:
         self.events = sorted(sched.event_times())
         self.span = span
         self.p_min = self._levels(self.x)
+        self._coefficients: dict[tuple[float, ...], Coefficients] = {}  # the scheme's weights by step sizes
+        self._spares: list[F64 | None] = [None, None]  # arrays dropped from the state / storage histories
+        self._work = np.empty(system.n), np.empty(system.n)  # the fast path's scratch
+        self._hist = np.empty(system.n)
 
     def _levels(self, x: F64) -> float:
-        """The convergence scale of the next step (pressure and flow levels of x, as initial._scale); returns the
-        lowest pressure of x."""
-        n_p = self.system.grid.n_pressure
-        p_min, p_abs, q_abs = levels(x, n_p)
-        scale = np.empty(len(x))
-        scale[:n_p] = max(p_abs, 1e5)
-        scale[n_p:] = max(q_abs, 1.0)
-        self.scale = scale
+        """Set the convergence scale of the next step from x; returns the lowest pressure of x."""
+        return self._set_scale(x, *levels(x, self.system.grid.n_pressure))
+
+    def _set_scale(self, x: F64, p_min: float, p_abs: float, q_abs: float) -> float:
+        """The convergence scale (as initial._scale: the pressure level for pressures, the flow level for flows)
+        from the levels of x; returns the lowest pressure."""
+        self.levels = max(p_abs, 1e5), max(q_abs, 1.0)
+        self._scale_array = None
         return float(p_min)
+
+    @property
+    def scale(self) -> F64:
+        """The convergence scale per unknown (see _set_scale), built when the general path needs it."""
+        if self._scale_array is None:
+            n_p = self.system.grid.n_pressure
+            scale = np.empty(self.system.n)
+            scale[:n_p], scale[n_p:] = self.levels
+            self._scale_array = scale
+        return self._scale_array
 
     def _predict(self, h: float) -> F64:
         t_back = self.t_cur - sum(self.dts[-2:])
@@ -357,10 +373,13 @@ class _Stepper:
         past = tuple(self.dts[-1:-3:-1])
         # variable-step BDF2 is zero-stable only for step ratios below 1 + sqrt(2): after a run of short steps
         # (a step split at an event) restart the multistep history with one single-step step
-        co = self.scheme.coefficients((h, *past) if not past or h <= _MAX_STEP_RATIO * past[0] else (h,))
+        key = (h, *past) if not past or h <= _MAX_STEP_RATIO * past[0] else (h,)
+        co = self._coefficients.get(key)
+        if co is None:
+            co = self._coefficients[key] = self.scheme.coefficients(key)
         u_cmd = self.sched.at(t_new)
         c = 1.0 / (co.beta0 * h)
-        hist = (c * co.alpha[0]) * self.M[0]
+        hist = np.multiply(c * co.alpha[0], self.M[0], out=self._hist)  # a buffer: reused every step
         for a, M in zip(co.alpha[1:], self.M[1:], strict=False):
             hist += (c * a) * M
         for b, F in zip(co.beta, self.F, strict=False):
@@ -368,6 +387,9 @@ class _Stepper:
                 hist += np.where(self.diff, (b / co.beta0) * F, 0.0)
         if self.explicit:  # pipe-face flows of t_n in every mass balance (conservative: one time level per flow)
             hist += sysm.face_flux(self.x)
+        fast = self._fast_step(u_cmd, co, c, h, hist, t_new)
+        if fast is not None:
+            return fast
         x_start = self._predict(h)
         ctl = self.ctl
         seen = {ctl.signature()}
@@ -389,6 +411,68 @@ class _Stepper:
                 x_start = out.x
         self.u_cmd = u_cmd
         return self._accept(out, u, co, c, h, t_new)
+
+    def _fast_step(self, u_cmd: Controls, co: Coefficients, c: float, h: float, hist: F64,
+                   t_new: float) -> tuple[bool, str, Controls] | None:
+        """The step in one compiled call (:mod:`gasgrid.transient.fastpath`) when it applies and nothing unusual
+        happens; None otherwise (the general path then takes the step from the start, with the same result)."""
+        sysm = self.system
+        lu = self.lu
+        if not (self.opts.chord and c == self.c_lu and isinstance(lu, PipeEliminationLU)):
+            return None
+        fref = self.fref
+        if fref is None and not sysm.constant_friction:
+            return None
+        u = self.ctl.apply(u_cmd, self.x)
+        res = sysm.sweep_args(u, c, hist, friction=fref, face_flux=not self.explicit)
+        if res is None:
+            return None
+        g = sysm.grid
+        predictor, w = self._predictor(h)
+        x1 = self.x_prev if self.x_prev is not None else self.x
+        x2 = self.x_prev2 if predictor == P_QUADRATIC else x1
+        x_new, M_new = self._spare(0), self._spare(1)
+        status, its, b_in, b_out, p_min, p_abs, q_abs = chord_step(
+            self.x, x1, x2, predictor, w, g.n_pressure, g.off_face, g.off_other, fref is not None,
+            fref.inv_q if fref is not None else self.scale, fref.q_turbulent if fref is not None else 0.0, self.span,
+            sysm.sweep_gas_args(self.x), res, lu.plan, 1.0 / self.levels[0], 1.0 / self.levels[1], self.opts.tol,
+            self.opts.max_iter,
+            self.opts.max_contraction, self.p_cap, sysm.storage_args(), sysm.boundary_args(u), x_new, M_new,
+            self._work[0], self._work[1])
+        if status != FAST_OK:
+            return None
+        ctl = self.ctl
+        solved_with = ctl.cs_code.copy(), ctl.cv_code.copy()
+        if ctl.update(x_new, u_cmd):  # a mode switch: the general path re-solves the step with it
+            ctl.cs_code, ctl.cv_code = solved_with
+            return None
+        self.stats["newton_iterations"] += its
+        self.u_cmd = u_cmd
+        ev_F = sysm.evaluate(x_new, u, friction=fref).F if any(co.beta) else self.F[0]
+        self._commit(x_new, M_new, ev_F, float(b_in), float(b_out), co, h, t_new)
+        self.p_min = self._set_scale(x_new, p_min, p_abs, q_abs)
+        return True, "", u
+
+    def _spare(self, k: int) -> F64:
+        """A state-sized array for the next state (k = 0) or storage (k = 1): one dropped from the histories
+        when there is one (this VM pays page faults for every fresh array; no other reference to it remains)."""
+        a = self._spares[k]
+        if a is None:
+            return np.empty(self.system.n)
+        self._spares[k] = None
+        return a
+
+    def _predictor(self, h: float) -> tuple[int, float]:
+        """Which prediction :meth:`_predict` makes for a step of h (see _extrapolate), and the linear weight."""
+        t_back = self.t_cur - sum(self.dts[-2:])
+        if any(t_back - 1e-9 <= te < self.t_cur + h for te in self.events):
+            return P_NONE, 0.0
+        dts, x1, x2 = self.dts, self.x_prev, self.x_prev2
+        if x1 is None or not dts:
+            return P_NONE, 0.0
+        if x2 is not None and len(dts) > 1 and abs(dts[-1] - h) <= 1e-9 * h and abs(dts[-2] - h) <= 1e-9 * h:
+            return P_QUADRATIC, h / dts[-1]
+        return P_LINEAR, h / dts[-1]
 
     def _solve(self, u: Controls, hist: F64, c: float, x_pred: F64, t_new: float, *,
                fresh: bool) -> tuple[bool, str, NewtonResult]:
@@ -455,26 +539,33 @@ class _Stepper:
     def _accept(self, out: NewtonResult, u: Controls, co: Coefficients, c: float, h: float,
                 t_new: float) -> tuple[bool, str, Controls]:
         sysm = self.system
-        fref = self.fref
         x = out.x
         # F at t_{n+1} is only needed by schemes that reuse past fluxes (theta); others keep a placeholder
-        ev_F = sysm.evaluate(x, u, friction=fref).F if any(co.beta) else self.F[0]
-        M_new = sysm.storage(x)
+        ev_F = sysm.evaluate(x, u, friction=self.fref).F if any(co.beta) else self.F[0]
         b_in, b_out = _boundary(sysm, x, u)
+        self._commit(x, sysm.storage(x), ev_F, b_in, b_out, co, h, t_new)
+        self.p_min = self._levels(x)
+        return True, "", u
+
+    def _commit(self, x: F64, M_new: F64, ev_F: F64, b_in: float, b_out: float, co: Coefficients, h: float,
+                t_new: float) -> None:
+        """Take x as the state at t_new: histories, cumulative boundary mass (the scheme's quadrature)."""
         cin = sum(a * v for a, v in zip(co.alpha, self.cum_in, strict=False))
         cout = sum(a * v for a, v in zip(co.alpha, self.cum_out, strict=False))
         cin += h * (co.beta0 * b_in + sum(b * v for b, v in zip(co.beta, self.B_in, strict=False)))
         cout += h * (co.beta0 * b_out + sum(b * v for b, v in zip(co.beta, self.B_out, strict=False)))
         keep = 2
+        if len(self.M) == keep and all(self.M[-1] is not m for m in (M_new, self.M[0])):
+            self._spares[1] = self.M[-1]
         self.M = [M_new, *self.M][:keep]
         self.F = [ev_F, *self.F][:keep]
         self.B_in, self.B_out = [b_in, *self.B_in][:keep], [b_out, *self.B_out][:keep]
         self.cum_in, self.cum_out = [cin, *self.cum_in][:keep], [cout, *self.cum_out][:keep]
         self.dts.append(h)
+        if self.x_prev2 is not None and all(self.x_prev2 is not y for y in (x, self.x, self.x_prev)):
+            self._spares[0] = self.x_prev2
         self.x_prev2, self.x_prev, self.x = self.x_prev, self.x, x
         self.t_cur = t_new
-        self.p_min = self._levels(x)
-        return True, "", u
 
 
 def _extrapolate(x: F64, x1: F64 | None, x2: F64 | None, dts: list[float], h: float, n_pressure: int) -> F64:
@@ -492,7 +583,7 @@ def _friction_close(q: F64, ref: FrictionRef, span: float) -> bool:
     """Whether flows q stay where the local friction model is accurate: |ln(|q| / |q_ref|)| <= span wherever
     the flow is turbulent, |q| > 10 min |q_ref| (its lambda error is about span^2 / 2 times the curvature of
     ln lambda(ln q))."""
-    return bool(friction_close(q, ref.q_abs, ref.q_turbulent, span))
+    return bool(friction_close(q, ref.inv_q, ref.q_turbulent, span))
 
 
 def _boundary(system: System, x: F64, u: Controls) -> tuple[float, float]:

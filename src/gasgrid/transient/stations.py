@@ -36,7 +36,6 @@ mass conservation holds to round-off.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from enum import IntEnum
 
 import numba
@@ -122,6 +121,15 @@ class Controller:
         cs = net.compressor
         self._cs_from, self._cs_to = net.arc_from[cs.arc], net.arc_to[cs.arc]
         self._cs_q = g.off_other + self.cs_pos
+        cv = net.control_valve
+        self._cv_from, self._cv_to = net.arc_from[cv.arc].astype(np.int64), net.arc_to[cv.arc].astype(np.int64)
+        self._cv_q = (g.off_other + self.cv_pos).astype(np.int64)
+        self._cv_pin_min = np.asarray(cv.p_in_min, dtype=float)
+        self._cv_flow_max = np.asarray(cv.flow_max, dtype=float)
+        self._limit_value = {StationCode.RATIO_MAX: cs.ratio_max, StationCode.P_DISCHARGE_MAX: cs.p_discharge_max,
+                             StationCode.P_SUCTION_MIN: cs.p_suction_min, StationCode.POWER_MAX: cs.power_max,
+                             StationCode.FLOW_MAX: cs.flow_max, StationCode.RATIO_MIN: cs.ratio_min}
+        self._fwd: tuple[F64, F64, F64] | None = None  # (state, power, fuel) of the last _forward_state
         self._cs_limits = np.ascontiguousarray(np.stack([cs.ratio_max, cs.p_discharge_max, cs.p_suction_min, cs.power_max,
                                                          cs.flow_max, cs.ratio_min]).astype(float).reshape(6, len(cs)))
 
@@ -133,11 +141,11 @@ class Controller:
     def apply(self, u: Controls, x_fuel: F64 | None = None) -> Controls:
         """The controls the equations use: commanded modes with overrides, bypasses and (with ``x_fuel``, the
         state the fuel is evaluated at) the fuel withdrawal."""
+        if not (self.cs_code.any() or self.cv_code.any()):  # no override: the commanded modes as they are
+            return self._with_fuel(u, u.arc_mode, u.arc_value, x_fuel)
         mode, value = u.arc_mode.copy(), u.arc_value.copy()
-        cs, cv = self.system.grid.net.compressor, self.system.grid.net.control_valve
-        limit_value = {StationCode.RATIO_MAX: cs.ratio_max, StationCode.P_DISCHARGE_MAX: cs.p_discharge_max,
-                       StationCode.P_SUCTION_MIN: cs.p_suction_min, StationCode.POWER_MAX: cs.power_max,
-                       StationCode.FLOW_MAX: cs.flow_max, StationCode.RATIO_MIN: cs.ratio_min}
+        cv = self.system.grid.net.control_valve
+        limit_value = self._limit_value
         for k in np.flatnonzero(self.cs_code):
             i = self.cs_pos[k]
             if int(mode[i]) not in _COMPRESSING:
@@ -157,18 +165,20 @@ class Controller:
                 mode[i], value[i] = ArcMode.CLOSED, math.nan
             else:
                 mode[i], value[i] = ArcMode.FLOW, float(cv.flow_max[k])
+        return self._with_fuel(u, mode, value, x_fuel)
+
+    def _with_fuel(self, u: Controls, mode: I64, value: F64, x_fuel: F64 | None) -> Controls:
         fuel = None
         if self.fuel_gas and len(self.cs_pos):
             if x_fuel is not None:
                 self.fuel_node = self._fuel(x_fuel, mode)
             fuel = self.fuel_node
-        return replace(u, arc_mode=mode, arc_value=value, fuel=fuel)
+        return Controls(u.supply_p, u.supply_on, u.supply_flow, u.demand_flow, mode, value, u.pipe_open, fuel)
 
     def _fuel(self, x: F64, mode: I64) -> F64:
         """Fuel withdrawal per node [kg/s] of the stations compressing in state x under the given modes."""
         fuel = self.station_state(x, mode)[1]
-        net = self.system.grid.net
-        return np.bincount(net.arc_from[net.compressor.arc], weights=fuel, minlength=net.n_nodes)
+        return np.bincount(self._cs_from, weights=fuel, minlength=self.system.grid.n_nodes)
 
     def station_state(self, x: F64, mode: I64) -> tuple[F64, F64]:
         """Shaft power [W] and fuel [kg/s] of every station (zero unless compressing forward under ``mode``)."""
@@ -177,8 +187,13 @@ class Controller:
         return np.where(on, power, 0.0), np.where(on, fuel, 0.0)
 
     def _forward_state(self, x: F64) -> tuple[F64, F64]:
-        """Power [W] and fuel [kg/s] of every station compressing forward in state x (zero otherwise)."""
+        """Power [W] and fuel [kg/s] of every station compressing forward in state x (zero otherwise). Remembered for
+        the last state object: a step's solution is checked against the limits and then gives the next step's fuel
+        (states are not modified once solved)."""
+        if self._fwd is not None and self._fwd[0] is x:
+            return self._fwd[1], self._fwd[2]
         st = self.system.stations.evaluate(x[self._cs_q], x[self._cs_from], x[self._cs_to], forward_only=True)
+        self._fwd = (x, st[0], st[1])
         return st[0], st[1]
 
     # --- limit checks --------------------------------------------------------------------------------
@@ -186,35 +201,17 @@ class Controller:
         """Check the solved state x against every limit; switch modes. Returns whether any mode changed."""
         if not self.enabled:
             return False
-        before = self.signature()
-        self._update_stations(x, u_cmd)
-        self._update_regulators(x, u_cmd)
-        return self.signature() != before
-
-    def _update_stations(self, x: F64, u_cmd: Controls) -> None:
-        g = self.system.grid
-        net = g.net
-        cs = net.compressor
-        if not len(cs):
-            return
-        ps, pd, q = x[self._cs_from], x[self._cs_to], x[self._cs_q]
-        cmd = u_cmd.arc_mode[self.cs_pos]
-        # shaft power under the modes in force (the commanded ones with this controller's overrides)
-        on = _IS_COMPRESSING[cmd] & ~_IS_BYPASSED[self.cs_code]
-        power = np.where(on, self._forward_state(x)[0], 0.0)
-        update_stations(self.cs_code, cmd, u_cmd.arc_value[self.cs_pos], ps, pd, q, power, self._cs_limits, self.tol,
-                        self.margin, self.ftol)
-
-    def _update_regulators(self, x: F64, u_cmd: Controls) -> None:
-        g = self.system.grid
-        net = g.net
-        cv = net.control_valve
-        if not len(cv):
-            return
-        update_regulators(self.cv_code, u_cmd.arc_mode[self.cv_pos], u_cmd.arc_value[self.cv_pos],
-                          x[net.arc_from[cv.arc]], x[net.arc_to[cv.arc]], x[g.off_other + self.cv_pos],
-                          np.asarray(cv.p_in_min, dtype=float), np.asarray(cv.flow_max, dtype=float), self.tol,
-                          self.margin, self.ftol)
+        changed = False
+        if len(self.cs_pos):
+            # shaft power under the modes in force (update_stations zeroes it where they do not compress)
+            changed = update_stations(self.cs_code, u_cmd.arc_mode, u_cmd.arc_value, self.cs_pos, x, self._cs_from,
+                                      self._cs_to, self._cs_q, self._forward_state(x)[0], self._cs_limits, self.tol,
+                                      self.margin, self.ftol)
+        if len(self.cv_pos):
+            changed |= update_regulators(self.cv_code, u_cmd.arc_mode, u_cmd.arc_value, self.cv_pos, x, self._cv_from,
+                                         self._cv_to, self._cv_q, self._cv_pin_min, self._cv_flow_max, self.tol,
+                                         self.margin, self.ftol)
+        return bool(changed)
 
     # --- reporting -----------------------------------------------------------------------------------
     def station_codes(self, u_cmd: Controls) -> I64:
@@ -316,57 +313,71 @@ def _limits(code: int, cmd: int, v: float, ps: float, pd: float, q: float, power
 
 
 @numba.njit(**JIT)
-def update_stations(code: I64, cmd: I64, value: F64, ps: F64, pd: F64, q: F64, power: F64, limits: F64, tol: float,
-                    margin: float, ftol: float) -> None:
-    """New StationCode of every station (in place) from its solved suction/discharge pressures [Pa], flow [kg/s]
-    and shaft power [W]; ``limits``: rows ratio_max, p_discharge_max, p_suction_min, power_max, flow_max,
-    ratio_min (NaN: none)."""
+def update_stations(code: I64, arc_mode: I64, arc_value: F64, pos: I64, x: F64, i_from: I64, i_to: I64, i_q: I64,
+                    power_fwd: F64, limits: F64, tol: float, margin: float, ftol: float) -> bool:
+    """New StationCode of every station (in place) from state x (its suction x[i_from], discharge x[i_to] [Pa],
+    flow x[i_q] [kg/s]) under the commanded modes and set points (arc_mode/arc_value at the stations' positions
+    ``pos``); ``power_fwd``: shaft power [W] if compressing forward (zeroed here where the modes in force do not
+    compress); ``limits``: rows ratio_max, p_discharge_max, p_suction_min, power_max, flow_max, ratio_min (NaN:
+    none). Returns whether any code changed."""
+    changed = False
     for k in range(code.size):
-        c = cmd[k]
-        if not _compressing(c):
-            code[k] = _SET_POINT
-            continue
+        c = arc_mode[pos[k]]
         old = code[k]
-        ps_min = limits[_L_P_SUCTION_MIN, k]
-        if old in (_CANNOT_LIFT, _REVERSE_FLOW, _LOW_SUCTION):
-            if ps[k] < ps_min * (1.0 - tol):
-                new = _LOW_SUCTION
-            elif old != _CANNOT_LIFT and ps[k] < ps_min * (1.0 + margin):
-                new = old
-            else:
-                new = _SET_POINT if _wants(c, value[k], ps[k], pd[k], q[k], tol) else old
-        elif q[k] < -ftol:
-            new = _LOW_SUCTION if old == _P_SUCTION_MIN else _REVERSE_FLOW
-        elif pd[k] < ps[k] * (1.0 - tol):
-            new = _CANNOT_LIFT
+        if not _compressing(c):
+            new = _SET_POINT
         else:
-            new = _limits(old, c, value[k], ps[k], pd[k], q[k], power[k], limits, k, tol)
+            ps, pd, q = x[i_from[k]], x[i_to[k]], x[i_q[k]]
+            ps_min = limits[_L_P_SUCTION_MIN, k]
+            v = arc_value[pos[k]]
+            if old in (_CANNOT_LIFT, _REVERSE_FLOW, _LOW_SUCTION):
+                if ps < ps_min * (1.0 - tol):
+                    new = _LOW_SUCTION
+                elif old != _CANNOT_LIFT and ps < ps_min * (1.0 + margin):
+                    new = old
+                else:
+                    new = _SET_POINT if _wants(c, v, ps, pd, q, tol) else old
+            elif q < -ftol:
+                new = _LOW_SUCTION if old == _P_SUCTION_MIN else _REVERSE_FLOW
+            elif pd < ps * (1.0 - tol):
+                new = _CANNOT_LIFT
+            else:
+                new = _limits(old, c, v, ps, pd, q, power_fwd[k], limits, k, tol)
+        changed |= new != old
         code[k] = new
+    return changed
 
 
 @numba.njit(**JIT)
-def update_regulators(code: I64, cmd: I64, p_set: F64, pin: F64, pout: F64, q: F64, pin_min: F64, q_max: F64,
-                      tol: float, margin: float, ftol: float) -> None:
-    """New RegulatorCode of every regulator (in place) from its solved inlet/outlet pressures [Pa] and flow."""
+def update_regulators(code: I64, arc_mode: I64, arc_value: F64, pos: I64, x: F64, i_in: I64, i_out: I64, i_q: I64,
+                      pin_min: F64, q_max: F64, tol: float, margin: float, ftol: float) -> bool:
+    """New RegulatorCode of every regulator (in place) from state x (inlet x[i_in], outlet x[i_out] [Pa], flow
+    x[i_q]) under the commanded modes and outlet set points. Returns whether any code changed."""
+    changed = False
     for k in range(code.size):
-        if cmd[k] != _REGULATOR:
+        old = code[k]
+        if arc_mode[pos[k]] != _REGULATOR:
             code[k] = _R_REGULATING
+            changed |= old != _R_REGULATING
             continue
-        c = code[k]
-        starved = math.isfinite(pin_min[k]) and pin[k] < pin_min[k] * (1.0 - tol) and q[k] > ftol
-        too_much = math.isfinite(q_max[k]) and q[k] > q_max[k] * (1.0 + tol)
+        pin, pout, q, p_set = x[i_in[k]], x[i_out[k]], x[i_q[k]], arc_value[pos[k]]
+        c = old
+        starved = math.isfinite(pin_min[k]) and pin < pin_min[k] * (1.0 - tol) and q > ftol
+        too_much = math.isfinite(q_max[k]) and q > q_max[k] * (1.0 + tol)
         if c == _R_CLOSED_LOW_INLET:
-            if pin[k] > pin_min[k] * (1.0 + margin):  # restart hysteresis, as for stations
+            if pin > pin_min[k] * (1.0 + margin):  # restart hysteresis, as for stations
                 c = _R_REGULATING
-        elif c == _R_INLET_LIMIT and q[k] < -ftol:
+        elif c == _R_INLET_LIMIT and q < -ftol:
             c = _R_CLOSED_LOW_INLET  # a valve cannot push gas back to hold its inlet
-        elif c != _R_REGULATING and pout[k] > p_set[k] * (1.0 + tol):
+        elif c != _R_REGULATING and pout > p_set * (1.0 + tol):
             c = _R_REGULATING  # the set point asks for less than the limit gives
         elif c != _R_INLET_LIMIT and starved:
             c = _R_INLET_LIMIT
         elif c != _R_FLOW_LIMIT and too_much:
             c = _R_FLOW_LIMIT
+        changed |= c != old
         code[k] = c
+    return changed
 
 
 __all__ = ["Controller", "RegulatorCode", "StationCode", "legend"]

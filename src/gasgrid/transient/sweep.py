@@ -29,6 +29,8 @@ from gasgrid.transient.friction_kernels import (
     FP_LAM_FIXED,
     FP_LAM_FROZEN,
     FP_MU,
+    close_bounds,
+    flow_close,
     frozen,
     laminar_floor,
     law_at,
@@ -65,6 +67,72 @@ def _small_densities(x: F64, small_var: I64, small_ti: I64, RT: F64, zkind: int,
 
 
 @numba.njit(**JIT)
+def _pipe_state(x: F64, j: int, pi: I64, rho_i: F64, rho_s: F64, n_nodes: int, zkind: int, zpar: F64, zcoef: F64,
+                zoff: I64, zh: F64, zdz0: F64, RT: F64, p: F64, rho: F64) -> float:
+    """Pressures p[0..N] and densities rho[0..N] of pipe j's points (end nodes from the small set, interior
+    points computed here, or given in rho_i when ``zkind`` < 0); returns the largest pressure beyond its table."""
+    n, p0, nf, nt, ti = pi[PI_N, j], pi[PI_POINT, j], pi[PI_FROM, j], pi[PI_TO, j], pi[PI_T, j]
+    p[0], rho[0], p[n], rho[n] = x[nf], rho_s[2 * j], x[nt], rho_s[2 * j + 1]
+    for k in range(n - 1):
+        p[k + 1] = x[p0 + k]
+    over = 0.0
+    if zkind < 0:
+        for k in range(n - 1):
+            rho[k + 1] = rho_i[p0 + k - n_nodes]
+        return over
+    inv_rt = 1.0 / RT[ti]
+    base, n_int = zoff[ti], zoff[ti + 1] - zoff[ti]
+    inv_h, dz0 = 1.0 / zh[ti], zdz0[ti]
+    za, zb, zc = zpar[3 * ti], zpar[3 * ti + 1], zpar[3 * ti + 2]
+    for k in range(1, n):
+        pk_ = p[k]
+        if zkind == Z_TABLE and 0.0 <= pk_ < math.inf:
+            kk, t, beyond = hermite_interval(pk_, inv_h, n_int)
+            jj = base + kk
+            z = hermite_value(t, inv_h, zcoef[0, jj], zcoef[1, jj], zcoef[2, jj], zcoef[3, jj])[0]
+            if beyond:
+                over = max(over, pk_)
+        else:
+            z = _z_off_table(pk_, zkind, za, zb, zc, dz0)
+        rho[k] = pk_ * (inv_rt * (1.0 / z))
+    return over
+
+
+@numba.njit(**JIT)
+def _pipe_rows(x: F64, j: int, pi: I64, pk: F64, fp: F64, fmode: int, xfac: float, inv_q_ref: F64, lam_ref: F64,
+               dln_ref: F64, is_open: bool, inertia: float, face_flux: bool, c: float, hist: F64, p: F64, rho: F64,
+               R: F64) -> None:
+    """Rows of pipe j's faces (momentum) and interior points (mass) from its point pressures and densities."""
+    n, f0, p0, code, i0 = pi[PI_N, j], pi[PI_FACE, j], pi[PI_POINT, j], pi[PI_LAW, j], pi[PI_F0, j]
+    K, lql, h_a, g_dz, vol = pk[PK_K, j], pk[PK_LAM_Q_LAM, j], pk[PK_H_OVER_A, j], pk[PK_G_DZ, j], pk[PK_VOL, j]
+    if not is_open:
+        for k in range(n):
+            R[f0 + k] = c * 0.0 + Q_SCALE * x[f0 + k] - hist[f0 + k]
+    else:
+        for k in range(n):
+            i = i0 + k
+            q = x[f0 + k]
+            aq = abs(q)
+            if fmode == 1:
+                lam, dln, far = local_model(aq, 1, 0.0, inv_q_ref[i], lam_ref[i], dln_ref[i])
+            else:
+                lam, dln, far = local_model(aq, fmode, fp[FP_LAM_FIXED, i], 1.0, 0.0, 0.0)
+            if far:
+                if frozen(aq, fp[FP_D, i], fp[FP_MU, i]):  # no flow (inline: a call per face would cost)
+                    lam, dln = fp[FP_LAM_FROZEN, i], 0.0
+                else:
+                    lam, dln = law_at(i, code, aq, fp, xfac)
+            lam_q, _ = laminar_floor(lam, dln, aq, lql)
+            rbar = 0.5 * (rho[k] + rho[k + 1])
+            G = p[k + 1] - p[k] + K * lam_q * q * (1.0 / rbar) + rbar * g_dz
+            R[f0 + k] = c * (inertia * h_a * q) + G - hist[f0 + k]
+    for k in range(n - 1):  # interior point k + 1: its gas and the flows of faces k (in) and k + 1 (out)
+        r = p0 + k
+        flux = (0.0 + x[f0 + k]) - x[f0 + k + 1] if face_flux else 0.0
+        R[r] = c * (0.0 + vol * rho[k + 1]) - flux - hist[r]
+
+
+@numba.njit(**JIT)
 def residual(x: F64, small_var: I64, small_ti: I64, RT: F64, zkind: int, zpar: F64, zcoef: F64, zoff: I64, zh: F64,
              zdz0: F64, rho_i: F64, rho_s: F64, drho_s: F64, lay: I64, pi: I64, pk: F64, fp: F64, fmode: int,
              xfac: float, inv_q_ref: F64, lam_ref: F64, dln_ref: F64, bare_var: I64, bare_vol: F64, ai: I64, ap: F64,
@@ -78,66 +146,18 @@ def residual(x: F64, small_var: I64, small_ti: I64, RT: F64, zkind: int, zpar: F
     n_pipes = pi.shape[1]
     Mn = np.zeros(n_nodes)
     Fn = np.zeros(n_nodes)
+    width = 1 + (pi[PI_N].max() if n_pipes else 0)
+    p, rho = np.empty(width), np.empty(width)
     for j in range(n_pipes):
-        n, f0, p0, nf, nt = pi[PI_N, j], pi[PI_FACE, j], pi[PI_POINT, j], pi[PI_FROM, j], pi[PI_TO, j]
-        code, i0, ti = pi[PI_LAW, j], pi[PI_F0, j], pi[PI_T, j]
-        K, lql, h_a, g_dz = pk[PK_K, j], pk[PK_LAM_Q_LAM, j], pk[PK_H_OVER_A, j], pk[PK_G_DZ, j]
-        vol, vol_end = pk[PK_VOL, j], pk[PK_VOL_END, j]
-        inv_rt = 1.0 / RT[ti]
-        base, n_int = zoff[ti], zoff[ti + 1] - zoff[ti]
-        inv_h, dz0 = 1.0 / zh[ti], zdz0[ti]
-        za, zb, zc = zpar[3 * ti], zpar[3 * ti + 1], zpar[3 * ti + 2]
-        is_open = pipe_open[j]
-        Mn[nf] += vol_end * rho_s[2 * j]
-        pl, rl = x[nf], rho_s[2 * j]
-        for k in range(n):
-            last = k == n - 1
-            i = i0 + k
-            q = x[f0 + k]
-            if last:
-                pr, rr = x[nt], rho_s[2 * j + 1]
-            else:
-                pr = x[p0 + k]
-                if zkind < 0:
-                    rr = rho_i[p0 + k - n_nodes]
-                else:
-                    if zkind == Z_TABLE and 0.0 <= pr < math.inf:
-                        kk, t, beyond = hermite_interval(pr, inv_h, n_int)
-                        jj = base + kk
-                        z = hermite_value(t, inv_h, zcoef[0, jj], zcoef[1, jj], zcoef[2, jj], zcoef[3, jj])[0]
-                        if beyond:
-                            over = max(over, pr)
-                    else:
-                        z = _z_off_table(pr, zkind, za, zb, zc, dz0)
-                    rr = pr * (inv_rt * (1.0 / z))
-            if is_open:
-                aq = abs(q)
-                if fmode == 1:
-                    lam, dln, far = local_model(aq, 1, 0.0, inv_q_ref[i], lam_ref[i], dln_ref[i])
-                else:
-                    lam, dln, far = local_model(aq, fmode, fp[FP_LAM_FIXED, i], 1.0, 0.0, 0.0)
-                if far:
-                    if frozen(aq, fp[FP_D, i], fp[FP_MU, i]):  # no flow (inline: a call per face would cost)
-                        lam, dln = fp[FP_LAM_FROZEN, i], 0.0
-                    else:
-                        lam, dln = law_at(i, code, aq, fp, xfac)
-                lam_q, _ = laminar_floor(lam, dln, aq, lql)
-                rbar = 0.5 * (rl + rr)
-                G = pr - pl + K * lam_q * q * (1.0 / rbar) + rbar * g_dz
-                R[f0 + k] = c * (inertia * h_a * q) + G - hist[f0 + k]
-            else:
-                R[f0 + k] = c * 0.0 + Q_SCALE * q - hist[f0 + k]
-            if face_flux:
-                if k == 0:
-                    Fn[nf] -= q
-                if last:
-                    Fn[nt] += q
-            if not last:  # interior point k + 1: its gas and the flows of faces k (in) and k + 1 (out)
-                r = p0 + k
-                flux = (0.0 + q) - x[f0 + k + 1] if face_flux else 0.0
-                R[r] = c * (0.0 + vol * rr) - flux - hist[r]
-            pl, rl = pr, rr
-        Mn[nt] += vol_end * rho_s[2 * j + 1]
+        n, f0, nf, nt = pi[PI_N, j], pi[PI_FACE, j], pi[PI_FROM, j], pi[PI_TO, j]
+        over = max(over, _pipe_state(x, j, pi, rho_i, rho_s, n_nodes, zkind, zpar, zcoef, zoff, zh, zdz0, RT, p, rho))
+        Mn[nf] += pk[PK_VOL_END, j] * rho[0]
+        _pipe_rows(x, j, pi, pk, fp, fmode, xfac, inv_q_ref, lam_ref, dln_ref, pipe_open[j], inertia, face_flux, c,
+                   hist, p, rho, R)
+        if face_flux:
+            Fn[nf] -= x[f0]
+            Fn[nt] += x[f0 + n - 1]
+        Mn[nt] += pk[PK_VOL_END, j] * rho[n]
     nb = 2 * n_pipes + 2 * (ops - oo)
     for b in range(bare_var.size):
         Mn[bare_var[b]] += bare_vol[b] * rho_s[nb + b]
@@ -188,30 +208,16 @@ def storage(x: F64, small_var: I64, small_ti: I64, RT: F64, zkind: int, zpar: F6
     over = _small_densities(x, small_var, small_ti, RT, zkind, zpar, zcoef, zoff, zh, zdz0, rho_s, drho_s)
     M[:n_nodes] = 0.0
     M[oo:] = 0.0
+    width = 1 + (pi[PI_N].max() if pi.shape[1] else 0)
+    p, rho = np.empty(width), np.empty(width)
     for j in range(pi.shape[1]):
-        n, f0, p0, nf, nt, ti = pi[PI_N, j], pi[PI_FACE, j], pi[PI_POINT, j], pi[PI_FROM, j], pi[PI_TO, j], pi[PI_T, j]
+        n, f0, p0, nf, nt = pi[PI_N, j], pi[PI_FACE, j], pi[PI_POINT, j], pi[PI_FROM, j], pi[PI_TO, j]
+        over = max(over, _pipe_state(x, j, pi, rho_i, rho_s, n_nodes, zkind, zpar, zcoef, zoff, zh, zdz0, RT, p, rho))
         vol, h_a = pk[PK_VOL, j], pk[PK_H_OVER_A, j]
-        inv_rt = 1.0 / RT[ti]
-        base, n_int = zoff[ti], zoff[ti + 1] - zoff[ti]
-        inv_h, dz0 = 1.0 / zh[ti], zdz0[ti]
-        za, zb, zc = zpar[3 * ti], zpar[3 * ti + 1], zpar[3 * ti + 2]
-        M[nf] += pk[PK_VOL_END, j] * rho_s[2 * j]
+        M[nf] += pk[PK_VOL_END, j] * rho[0]
         for k in range(n - 1):
-            p = x[p0 + k]
-            if zkind < 0:
-                rho = rho_i[p0 + k - n_nodes]
-            else:
-                if zkind == Z_TABLE and 0.0 <= p < math.inf:
-                    kk, t, beyond = hermite_interval(p, inv_h, n_int)
-                    jj = base + kk
-                    z = hermite_value(t, inv_h, zcoef[0, jj], zcoef[1, jj], zcoef[2, jj], zcoef[3, jj])[0]
-                    if beyond:
-                        over = max(over, p)
-                else:
-                    z = _z_off_table(p, zkind, za, zb, zc, dz0)
-                rho = p * (inv_rt * (1.0 / z))
-            M[p0 + k] = 0.0 + vol * rho
-        M[nt] += pk[PK_VOL_END, j] * rho_s[2 * j + 1]
+            M[p0 + k] = 0.0 + vol * rho[k + 1]
+        M[nt] += pk[PK_VOL_END, j] * rho[n]
         for k in range(n):
             M[f0 + k] = inertia * h_a * x[f0 + k]
     nb = 2 * pi.shape[1] + 2 * (ops - oo)
@@ -227,14 +233,13 @@ def newton_update(x: F64, cap: float, n_pressure: int, small_var: I64, small_ti:
                   bare_var: I64, bare_vol: F64, ai: I64, ap: F64, ps_sup: I64, ps_node: I64, sup_node: I64,
                   sup_fixed: B, dem_node: I64, supply_p: F64, supply_on: B, supply_flow: F64, demand_flow: F64,
                   arc_mode: I64, arc_value: F64, pipe_open: B, fuel: F64, pw: F64, inertia: float, face_flux: bool,
-                  c: float, hist: F64, plan: tuple, inv_scale: F64, dx: F64) -> tuple[int, float]:
+                  c: float, hist: F64, plan: tuple, inv_scale: F64, dx: F64, R: F64) -> tuple[int, float]:
     """One Newton update in one call: dx = -J^-1 R(x) with a :class:`~gasgrid.transient.linear.PipeEliminationLU`
-    (``plan``: its arrays) and max |dx| / scale. Status 0: done; 1: a pressure of x is not below ``cap`` (nothing
-    evaluated); 2: a pressure lies beyond the gas tables (extend them and call again)."""
+    (``plan``: its arrays) and max |dx| / scale (R: work array). Status 0: done; 1: a pressure of x is not below
+    ``cap`` (nothing evaluated); 2: a pressure lies beyond the gas tables (extend them and call again)."""
     for i in range(n_pressure):
         if not x[i] < cap:
             return 1, math.nan
-    R = np.empty(x.size)
     over = residual(x, small_var, small_ti, RT, zkind, zpar, zcoef, zoff, zh, zdz0, rho_i, rho_s, drho_s, lay, pi,
                     pk, fp, fmode, xfac, inv_q_ref, lam_ref, dln_ref, bare_var, bare_vol, ai, ap, ps_sup, ps_node,
                     sup_node, sup_fixed, dem_node, supply_p, supply_on, supply_flow, demand_flow, arc_mode,
@@ -245,6 +250,59 @@ def newton_update(x: F64, cap: float, n_pressure: int, small_var: I64, small_ti:
         R[i] = -R[i]
     solve_plan(R, plan, dx)
     return 0, scaled_max(dx, inv_scale)
+
+
+@numba.njit(**JIT)
+def accept(x: F64, small_var: I64, small_ti: I64, RT: F64, zkind: int, zpar: F64, zcoef: F64, zoff: I64, zh: F64,
+           zdz0: F64, rho_i: F64, rho_s: F64, drho_s: F64, lay: I64, pi: I64, pk: F64, bare_var: I64, bare_vol: F64,
+           inertia: float, check: bool, inv_q_ref: F64, big: float, span: float,
+           M: F64) -> tuple[float, bool, float, float, float]:
+    """:func:`storage` of a solved state, in the same pass whether its flows keep the local friction model
+    (``friction_kernels.friction_close``; not checked without ``check``) and its :func:`levels`:
+    (over, close, lowest pressure, largest |pressure|, largest |flow|)."""
+    n_nodes, oo, ops = lay[L_NODES], lay[L_OFF_OTHER], lay[L_OFF_PS]
+    over = _small_densities(x, small_var, small_ti, RT, zkind, zpar, zcoef, zoff, zh, zdz0, rho_s, drho_s)
+    lo, hi = close_bounds(span)
+    close = True
+    p_min, p_abs, q_abs = math.inf, 0.0, 0.0
+    nan = False
+    for i in range(n_nodes):
+        v = x[i]
+        p_min = min(p_min, v) if v == v else p_min
+        p_abs = max(p_abs, abs(v))
+        nan |= v != v
+    q_nan = False
+    M[:n_nodes] = 0.0
+    M[oo:] = 0.0
+    width = 1 + (pi[PI_N].max() if pi.shape[1] else 0)
+    p, rho = np.empty(width), np.empty(width)
+    for j in range(pi.shape[1]):
+        n, f0, p0, nf, nt, i0 = pi[PI_N, j], pi[PI_FACE, j], pi[PI_POINT, j], pi[PI_FROM, j], pi[PI_TO, j], pi[PI_F0, j]
+        over = max(over, _pipe_state(x, j, pi, rho_i, rho_s, n_nodes, zkind, zpar, zcoef, zoff, zh, zdz0, RT, p, rho))
+        vol, h_a = pk[PK_VOL, j], pk[PK_H_OVER_A, j]
+        M[nf] += pk[PK_VOL_END, j] * rho[0]
+        for k in range(n - 1):
+            M[p0 + k] = 0.0 + vol * rho[k + 1]
+            v = p[k + 1]
+            p_min = min(p_min, v) if v == v else p_min
+            p_abs = max(p_abs, abs(v))
+            nan |= v != v
+        M[nt] += pk[PK_VOL_END, j] * rho[n]
+        for k in range(n):
+            q = x[f0 + k]
+            M[f0 + k] = inertia * h_a * q
+            aq = abs(q)
+            q_abs = max(q_abs, aq)
+            q_nan |= q != q
+            if check and not flow_close(aq, inv_q_ref[i0 + k], big, lo, hi, span):
+                close = False
+    for i in range(oo, x.size):
+        q_abs = max(q_abs, abs(x[i]))
+        q_nan |= x[i] != x[i]
+    nb = 2 * pi.shape[1] + 2 * (ops - oo)
+    for b in range(bare_var.size):
+        M[bare_var[b]] += bare_vol[b] * rho_s[nb + b]
+    return over, close, p_min, (math.nan if nan else p_abs), (math.nan if q_nan else q_abs)
 
 
 @numba.njit(**JIT)
@@ -270,4 +328,4 @@ def levels(x: F64, n_pressure: int) -> tuple[float, float, float]:
     return p_min, (math.nan if p_nan else p_abs), (math.nan if q_nan else q_abs)
 
 
-__all__ = ["levels", "newton_update", "residual", "storage"]
+__all__ = ["accept", "levels", "newton_update", "residual", "storage"]

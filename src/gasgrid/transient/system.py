@@ -82,7 +82,7 @@ class Controls:
     has_power: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "has_power", bool(np.any(self.arc_mode == ArcMode.POWER)))
+        object.__setattr__(self, "has_power", int(ArcMode.POWER) in self.arc_mode.tolist())
 
 
 _Q_REF_FLOOR = 1e-3  # kg/s: reference flows of the local friction model are at least this
@@ -236,7 +236,7 @@ class System:
         self._rho_i = np.empty(g.n_interior)
         self._rho_s, self._drho_s = np.empty(len(self.small_var)), np.empty(len(self.small_var))
 
-    def _sweep_gas_args(self, x: F64) -> tuple:
+    def sweep_gas_args(self, x: F64) -> tuple:
         """The density arguments of the sweep kernels (python densities for a gas without a compiled Z model)."""
         gk = self.gas
         kind = gk.kind
@@ -249,10 +249,10 @@ class System:
                 self._rho_s, self._drho_s)
 
     def _run_sweep(self, kernel: Callable[..., float], x: F64, *args: object) -> None:
-        over = kernel(x, *self._sweep_gas_args(x), *args)
+        over = kernel(x, *self.sweep_gas_args(x), *args)
         if over > 0.0:
             self.gas.cover(over)
-            kernel(x, *self._sweep_gas_args(x), *args)
+            kernel(x, *self.sweep_gas_args(x), *args)
 
     @property
     def differential_rows(self) -> B:
@@ -362,17 +362,35 @@ class System:
                         self.sup_fixed, self.dem_node, *self._controls(x, u), self.inertia, face_flux, c, hist, R)
         return R
 
+    def sweep_args(self, u: Controls, c: float, hist: F64, *, friction: FrictionRef | None,
+                   face_flux: bool) -> tuple | None:
+        """The arguments of :func:`gasgrid.transient.sweep.residual` after the state and the gas (see
+        :meth:`sweep_gas_args`) for R = c M - F - hist under these controls; None where the compiled step does not
+        apply (station power rows, a gas without a compiled Z model)."""
+        if u.has_power or self.gas.kind == Z_PYTHON:
+            return None
+        return (self.lay, self.pi, self.pk, self.fp, *self._friction_args(friction), self.bare_var, self.bare_vol,
+                self.ai_sweep, self.ap, self.ps_sup, self.ps_node, self.sup_node, self.sup_fixed, self.dem_node,
+                *self._controls(None, u), self.inertia, face_flux, c, hist)
+
+    def storage_args(self) -> tuple:
+        """The arguments of :func:`gasgrid.transient.sweep.storage` after the state and the gas (without M)."""
+        return self.lay, self.pi, self.pk, self.bare_var, self.bare_vol, self.inertia
+
+    def boundary_args(self, u: Controls) -> tuple:
+        """The arguments of :func:`gasgrid.transient.kernels.boundary_flows` after the state."""
+        fuel = u.fuel if u.fuel is not None else self._no_fuel
+        return (self.grid.off_psupply, self.ps_sup, u.supply_on, self.sup_fixed, u.supply_flow, u.demand_flow, fuel)
+
     def newton_update(self, u: Controls, c: float, hist: F64, *, friction: FrictionRef | None, face_flux: bool,
                       cap: float) -> Callable[[F64, Factorization, F64], tuple[F64, float]] | None:
         """The compiled Newton update (see :func:`gasgrid.transient.newton.newton`) for R = c M - F - hist with these
-        controls, or None where it does not apply (station power rows, a gas without a compiled Z model). Raises
-        :class:`OutOfRange` for an iterate with a pressure not below ``cap`` [Pa]."""
-        if u.has_power or self.gas.kind == Z_PYTHON:
+        controls, or None where it does not apply (see :meth:`sweep_args`). Raises :class:`OutOfRange` for an
+        iterate with a pressure not below ``cap`` [Pa]."""
+        rest = self.sweep_args(u, c, hist, friction=friction, face_flux=face_flux)
+        if rest is None:
             return None
         n_p = self.grid.n_pressure
-        rest = (self.lay, self.pi, self.pk, self.fp, *self._friction_args(friction), self.bare_var, self.bare_vol,
-                self.ai_sweep, self.ap, self.ps_sup, self.ps_node, self.sup_node, self.sup_fixed, self.dem_node,
-                *self._controls(None, u), self.inertia, face_flux, c, hist)
 
         def update(x: F64, lu: Factorization, inv_scale: F64) -> tuple[F64, float]:
             if not isinstance(lu, PipeEliminationLU):
@@ -380,8 +398,8 @@ class System:
                 return dx, float(K.scaled_max(dx, inv_scale))
             dx = np.empty(self.n)
             for _ in range(2):
-                status, value = sweep.newton_update(x, cap, n_p, *self._sweep_gas_args(x), *rest, lu.plan, inv_scale,
-                                                    dx)
+                status, value = sweep.newton_update(x, cap, n_p, *self.sweep_gas_args(x), *rest, lu.plan, inv_scale,
+                                                    dx, np.empty(self.n))
                 if status == 1:
                     raise OutOfRange
                 if status == 0:

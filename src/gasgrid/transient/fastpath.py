@@ -1,0 +1,110 @@
+"""The usual time step in one compiled call: predictor, chord Newton with the step's factorisation, storage.
+
+Contract: :func:`chord_step` does what :class:`gasgrid.transient.simulate._Stepper` does for a step in which
+nothing unusual happens -- the local friction model still holds at the prediction and at the solution, the
+factorisation kept from earlier steps converges (``newton`` would not refactorise), no table must grow and no
+iterate leaves the pressure range -- with the same operations in the same order, so the result is identical.
+Anything else returns ``FALLBACK`` and the stepper takes its general path for the step, from the start: the
+general path is deterministic, so the outcome is the same as if the fast path did not exist (the tests compare
+runs with and without it). Station and regulator limits are checked by the caller afterwards (a mode switch,
+too, sends the step down the general path).
+
+Outputs: the new state and its storage M (into ``x_new``, ``M_new``), the Newton iterations, the boundary flows
+b_in, b_out [kg/s] and the levels (lowest pressure, largest |pressure|, largest |flow|) of the new state.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from gasgrid.transient._jit import JIT
+from gasgrid.transient.friction_kernels import friction_close
+from gasgrid.transient.kernels import boundary_flows, extrapolate
+from gasgrid.transient.linear import solve_plan
+from gasgrid.transient.sweep import accept, residual
+
+F64 = NDArray[np.float64]
+
+OK, FALLBACK = 0, 1
+P_NONE, P_LINEAR, P_QUADRATIC = 0, 1, 2  # predictor: x itself, linear or quadratic extrapolation
+
+
+@numba.njit(**JIT)
+def chord_step(x: F64, x1: F64, x2: F64, predictor: int, w: float, n_pressure: int, off_face: int, off_other: int,
+               check_friction: bool, inv_q_ref: F64, q_turbulent: float, span: float, gas: tuple, res: tuple,
+               plan: tuple, inv_p: float, inv_q: float, tol: float, max_iter: int, max_contraction: float, cap: float,
+               stor: tuple, bnd: tuple, x_new: F64, M_new: F64, dx: F64,
+               R: F64) -> tuple[int, int, float, float, float, float, float]:
+    """One step (see module docstring): (status, iterations, b_in, b_out, p_min, |p|max, |q|max). ``x_new`` holds
+    the iterates; dx and R are work arrays (no allocation of state-sized arrays: fresh pages cost)."""
+    nan = math.nan
+    fail = (FALLBACK, 0, nan, nan, nan, nan, nan)
+    xs = x_new
+    if predictor == P_NONE or not extrapolate(x, x1, x2, w, predictor == P_QUADRATIC, n_pressure, xs):
+        xs[:] = x  # no history, an event in the stencil, or a non-positive predicted pressure: start from x
+    if check_friction and not friction_close(xs[off_face:off_other], inv_q_ref, q_turbulent, span):
+        return fail
+    # Newton with the inherited factorisation (gasgrid.transient.newton.newton, chord, age 1 at the start)
+    norms = np.empty(max_iter)
+    n_norms = 0
+    converged = False
+    for _ in range(max_iter):
+        for i in range(n_pressure):  # the stepper's pressure cap (System.newton_update, status 1)
+            if not xs[i] < cap:
+                return fail
+        if residual(xs, *gas, *res, R) > 0.0:
+            return fail
+        solve_plan(R, plan, dx)  # dx = J^-1 R: the update is -dx (the elimination is linear: exactly)
+        nrm = apply_update(xs, dx, n_pressure, inv_p, inv_q)
+        if not math.isfinite(nrm):
+            return fail
+        if n_norms and nrm > norms[n_norms - 1]:
+            return fail  # newton would refactorise here (and not apply the update)
+        norms[n_norms] = nrm
+        n_norms += 1
+        if nrm < tol:
+            converged = True
+            break
+        if n_norms > 1 and norms[n_norms - 2] > 0:
+            rate = nrm / norms[n_norms - 2]
+            if rate < 0.5 and rate / (1.0 - rate) * nrm < tol:
+                converged = True
+                break
+        if n_norms > 1 and nrm > max_contraction * norms[n_norms - 2]:
+            return fail  # newton would refactorise here
+    if not converged:
+        return fail
+    over, close, p_min, p_abs, q_abs = accept(xs, *gas, *stor, check_friction, inv_q_ref, q_turbulent, span, M_new)
+    if over > 0.0 or not close:
+        return fail
+    b_in, b_out = boundary_flows(xs, *bnd)
+    return OK, n_norms, b_in, b_out, p_min, p_abs, q_abs
+
+
+@numba.njit(**JIT)
+def apply_update(x: F64, dx: F64, n_pressure: int, inv_p: float, inv_q: float) -> float:
+    """x -= dx, and max |dx_i| / scale_i with the scale 1 / inv_p on pressures, 1 / inv_q on flows (NaN if any
+    entry is NaN) -- as ``kernels.scaled_max`` with the stepper's two-level scale, whose max commutes with the
+    positive factor exactly."""
+    mp, mq = 0.0, 0.0
+    nan = False
+    for i in range(n_pressure):
+        d = dx[i]
+        x[i] -= d
+        a = abs(d)
+        mp = max(mp, a)
+        nan |= a != a
+    for i in range(n_pressure, x.size):
+        d = dx[i]
+        x[i] -= d
+        a = abs(d)
+        mq = max(mq, a)
+        nan |= a != a
+    return math.nan if nan else max(mp * inv_p, mq * inv_q)
+
+
+__all__ = ["FALLBACK", "OK", "apply_update", "chord_step"]
