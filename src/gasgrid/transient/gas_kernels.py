@@ -194,6 +194,16 @@ def station_power_kernel(q: F64, ps: F64, pd: F64, tidx: I64, T: F64, eff: F64, 
     return over
 
 
+@numba.njit(**JIT)
+def station_forward(x: F64, i_q: I64, i_from: I64, i_to: I64, tidx: I64, T: F64, eff: F64,
+                    polytropic: NDArray[np.bool_], electric: NDArray[np.bool_], drv_eff: F64, R: float, lhv: float,
+                    zkind: int, zpar: F64, zcoef: F64, zoff: I64, zh: F64, zdz0: F64, kappa_const: float, kcoef: F64,
+                    koff: I64, kh: F64, kidx: I64, out: F64) -> float:
+    """:func:`station_power_kernel` (forward only) with the flows and pressures gathered from state x."""
+    return station_power_kernel(x[i_q], x[i_from], x[i_to], tidx, T, eff, polytropic, electric, drv_eff, R, lhv,
+                                zkind, zpar, zcoef, zoff, zh, zdz0, kappa_const, kcoef, koff, kh, kidx, True, out)
+
+
 # --- Python side ------------------------------------------------------------------------------------------
 class GasKernel:
     """Z(p) models of one gas at a fixed list of temperatures, in the arrays the kernels take (see module doc).
@@ -339,6 +349,21 @@ class StationKernel:
         for _ in range(3):
             over = station_power_kernel(q, ps, pd, *sel, self.gk.gas.R_specific, self.lhv, *self.gk.args(),
                                         self.kappa_const, self.kcoef, self.koff, self.kh, kidx, forward_only, out)
+            if over <= 0.0:
+                break
+            self.gk.cover(over)
+            self._cover(over)
+        return out
+
+    def forward(self, x: F64, i_q: I64, i_from: I64, i_to: I64) -> F64:
+        """:meth:`evaluate` with ``forward_only`` for every station at state x (flow x[i_q], suction x[i_from],
+        discharge x[i_to]), gathered in the kernel."""
+        if self.gk.kind == Z_PYTHON or not len(i_q):
+            return self.evaluate(x[i_q], x[i_from], x[i_to], forward_only=True)
+        out = np.empty((5, len(i_q)))
+        for _ in range(3):
+            over = station_forward(x, i_q, i_from, i_to, *self._sel, self.gk.gas.R_specific, self.lhv,
+                                   *self.gk.args(), self.kappa_const, self.kcoef, self.koff, self.kh, self.kidx, out)
             if over <= 0.0:
                 break
             self.gk.cover(over)

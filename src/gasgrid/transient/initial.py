@@ -109,6 +109,8 @@ def _seed_from_steady_solver(system: System) -> InitialState | None:
         res = solve_steady(net)
         p = res.nodes["p_Pa"]
         q = res.arcs["q_kg_s"]
+        if not (np.all(np.isfinite(p.to_numpy(dtype=float))) and np.all(p.to_numpy(dtype=float) > 0.0)):
+            return None  # a failed steady solve: no usable seed
         init = InitialState(p_node_Pa={str(k): float(v) for k, v in p.items()},
                             q_arc_kg_s={str(k): float(v) for k, v in q.items() if math.isfinite(v)})
     except Exception:  # the seed is optional; the discrete solve below decides

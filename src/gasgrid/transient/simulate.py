@@ -326,7 +326,7 @@ class _Stepper:
         self.lu: Factorization | None = None
         self.c_lu = math.nan
         self.diff = system.differential_rows
-        self.stats = {"newton_iterations": 0, "factorizations": 0, "friction_evaluations": 0}
+        self.stats = {"newton_iterations": 0, "factorizations": 0, "friction_evaluations": 0, "fast_steps": 0}
         self.fref: FrictionRef | None = None
         self.fref_seed: FrictionRef | None = None  # the last reference computed (seeds the next one)
         self.events = sorted(sched.event_times())
@@ -447,6 +447,7 @@ class _Stepper:
             ctl.cs_code, ctl.cv_code = solved_with
             return None
         self.stats["newton_iterations"] += its
+        self.stats["fast_steps"] += 1
         self.u_cmd = u_cmd
         ev_F = sysm.evaluate(x_new, u, friction=fref).F if any(co.beta) else self.F[0]
         self._commit(x_new, M_new, ev_F, float(b_in), float(b_out), co, h, t_new)

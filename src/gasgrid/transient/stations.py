@@ -119,8 +119,8 @@ class Controller:
         self.cv_code = np.zeros(len(self.cv_pos), dtype=np.int64)  # REGULATING or a limit state (RegulatorCode)
         self.fuel_node = np.zeros(g.n_nodes)
         cs = net.compressor
-        self._cs_from, self._cs_to = net.arc_from[cs.arc], net.arc_to[cs.arc]
-        self._cs_q = g.off_other + self.cs_pos
+        self._cs_from, self._cs_to = net.arc_from[cs.arc].astype(np.int64), net.arc_to[cs.arc].astype(np.int64)
+        self._cs_q = (g.off_other + self.cs_pos).astype(np.int64)
         cv = net.control_valve
         self._cv_from, self._cv_to = net.arc_from[cv.arc].astype(np.int64), net.arc_to[cv.arc].astype(np.int64)
         self._cv_q = (g.off_other + self.cv_pos).astype(np.int64)
@@ -141,7 +141,7 @@ class Controller:
     def apply(self, u: Controls, x_fuel: F64 | None = None) -> Controls:
         """The controls the equations use: commanded modes with overrides, bypasses and (with ``x_fuel``, the
         state the fuel is evaluated at) the fuel withdrawal."""
-        if not (self.cs_code.any() or self.cv_code.any()):  # no override: the commanded modes as they are
+        if not any_nonzero(self.cs_code, self.cv_code):  # no override: the commanded modes as they are
             return self._with_fuel(u, u.arc_mode, u.arc_value, x_fuel)
         mode, value = u.arc_mode.copy(), u.arc_value.copy()
         cv = self.system.grid.net.control_valve
@@ -177,8 +177,7 @@ class Controller:
 
     def _fuel(self, x: F64, mode: I64) -> F64:
         """Fuel withdrawal per node [kg/s] of the stations compressing in state x under the given modes."""
-        fuel = self.station_state(x, mode)[1]
-        return np.bincount(self._cs_from, weights=fuel, minlength=self.system.grid.n_nodes)
+        return node_fuel(self._forward_state(x)[1], mode, self.cs_pos, self._cs_from, self.system.grid.n_nodes)
 
     def station_state(self, x: F64, mode: I64) -> tuple[F64, F64]:
         """Shaft power [W] and fuel [kg/s] of every station (zero unless compressing forward under ``mode``)."""
@@ -192,7 +191,7 @@ class Controller:
         (states are not modified once solved)."""
         if self._fwd is not None and self._fwd[0] is x:
             return self._fwd[1], self._fwd[2]
-        st = self.system.stations.evaluate(x[self._cs_q], x[self._cs_from], x[self._cs_to], forward_only=True)
+        st = self.system.stations.forward(x, self._cs_q, self._cs_from, self._cs_to)
         self._fwd = (x, st[0], st[1])
         return st[0], st[1]
 
@@ -310,6 +309,31 @@ def _limits(code: int, cmd: int, v: float, ps: float, pd: float, q: float, power
     if (not floor and effort > tol) or (floor and effort < -tol):
         return _SET_POINT
     return code
+
+
+@numba.njit(**JIT)
+def any_nonzero(a: I64, b: I64) -> bool:
+    """Whether a or b has a nonzero entry (one call instead of two array reductions)."""
+    for v in a:
+        if v != 0:
+            return True
+    for v in b:  # noqa: SIM110 (numba compiles the loop)
+        if v != 0:
+            return True
+    return False
+
+
+@numba.njit(**JIT)
+def node_fuel(fuel_fwd: F64, arc_mode: I64, pos: I64, suction: I64, n_nodes: int) -> F64:
+    """Fuel [kg/s] per node of the stations compressing under ``arc_mode`` (their forward fuel, summed at the
+    suction nodes in station order, as np.bincount)."""
+    out = np.zeros(n_nodes)
+    for k in range(pos.size):
+        if _compressing(arc_mode[pos[k]]):
+            out[suction[k]] += fuel_fwd[k]
+        else:
+            out[suction[k]] += 0.0
+    return out
 
 
 @numba.njit(**JIT)

@@ -29,6 +29,7 @@ from gasgrid.transient.friction_kernels import (
     FP_LAM_FIXED,
     FP_LAM_FROZEN,
     FP_MU,
+    LOCAL_SPAN,
     close_bounds,
     flow_close,
     frozen,
@@ -103,33 +104,69 @@ def _pipe_rows(x: F64, j: int, pi: I64, pk: F64, fp: F64, fmode: int, xfac: floa
                dln_ref: F64, is_open: bool, inertia: float, face_flux: bool, c: float, hist: F64, p: F64, rho: F64,
                R: F64) -> None:
     """Rows of pipe j's faces (momentum) and interior points (mass) from its point pressures and densities."""
-    n, f0, p0, code, i0 = pi[PI_N, j], pi[PI_FACE, j], pi[PI_POINT, j], pi[PI_LAW, j], pi[PI_F0, j]
-    K, lql, h_a, g_dz, vol = pk[PK_K, j], pk[PK_LAM_Q_LAM, j], pk[PK_H_OVER_A, j], pk[PK_G_DZ, j], pk[PK_VOL, j]
+    n, f0, p0 = pi[PI_N, j], pi[PI_FACE, j], pi[PI_POINT, j]
     if not is_open:
         for k in range(n):
             R[f0 + k] = c * 0.0 + Q_SCALE * x[f0 + k] - hist[f0 + k]
+    elif fmode == 1 and _faces_local(x, j, pi, pk, inv_q_ref, lam_ref, dln_ref, inertia, c, hist, p, rho, R):
+        pass  # every face within a factor 2 of its reference flow (the usual case): done
     else:
-        for k in range(n):
-            i = i0 + k
-            q = x[f0 + k]
-            aq = abs(q)
-            if fmode == 1:
-                lam, dln, far = local_model(aq, 1, 0.0, inv_q_ref[i], lam_ref[i], dln_ref[i])
+        _faces_general(x, j, pi, pk, fp, fmode, xfac, inv_q_ref, lam_ref, dln_ref, inertia, c, hist, p, rho, R)
+    vol = pk[PK_VOL, j]
+    if face_flux:  # interior point k + 1: its gas and the flows of faces k (in) and k + 1 (out)
+        for k in range(n - 1):
+            R[p0 + k] = c * (0.0 + vol * rho[k + 1]) - ((0.0 + x[f0 + k]) - x[f0 + k + 1]) - hist[p0 + k]
+    else:
+        for k in range(n - 1):
+            R[p0 + k] = c * (0.0 + vol * rho[k + 1]) - 0.0 - hist[p0 + k]
+
+
+@numba.njit(**JIT)
+def _faces_local(x: F64, j: int, pi: I64, pk: F64, inv_q_ref: F64, lam_ref: F64, dln_ref: F64, inertia: float,
+                 c: float, hist: F64, p: F64, rho: F64, R: F64) -> bool:
+    """Momentum rows of open pipe j under the local friction model (friction_kernels.local_model, mode 1, with
+    the laminar floor), branch-free; False if a face is beyond a factor 2 of its reference (then the caller
+    redoes the pipe with :func:`_faces_general`)."""
+    n, f0, i0 = pi[PI_N, j], pi[PI_FACE, j], pi[PI_F0, j]
+    K, lql, h_a, g_dz = pk[PK_K, j], pk[PK_LAM_Q_LAM, j], pk[PK_H_OVER_A, j], pk[PK_G_DZ, j]
+    far = False
+    for k in range(n):
+        i = i0 + k
+        q = x[f0 + k]
+        aq = abs(q)
+        ratio = aq * inv_q_ref[i]
+        far |= (ratio > LOCAL_SPAN) | (ratio * LOCAL_SPAN < 1.0)
+        lam_q = lam_ref[i] * (1.0 + dln_ref[i] * (ratio - 1.0)) * aq
+        lam_q = lql if lam_q < lql else lam_q
+        rbar = 0.5 * (rho[k] + rho[k + 1])
+        G = p[k + 1] - p[k] + K * lam_q * q * (1.0 / rbar) + rbar * g_dz
+        R[f0 + k] = c * (inertia * h_a * q) + G - hist[f0 + k]
+    return not far
+
+
+@numba.njit(**JIT)
+def _faces_general(x: F64, j: int, pi: I64, pk: F64, fp: F64, fmode: int, xfac: float, inv_q_ref: F64,
+                   lam_ref: F64, dln_ref: F64, inertia: float, c: float, hist: F64, p: F64, rho: F64, R: F64) -> None:
+    """Momentum rows of open pipe j in any friction mode (the law itself where the local model does not hold)."""
+    n, f0, code, i0 = pi[PI_N, j], pi[PI_FACE, j], pi[PI_LAW, j], pi[PI_F0, j]
+    K, lql, h_a, g_dz = pk[PK_K, j], pk[PK_LAM_Q_LAM, j], pk[PK_H_OVER_A, j], pk[PK_G_DZ, j]
+    for k in range(n):
+        i = i0 + k
+        q = x[f0 + k]
+        aq = abs(q)
+        if fmode == 1:
+            lam, dln, far = local_model(aq, 1, 0.0, inv_q_ref[i], lam_ref[i], dln_ref[i])
+        else:
+            lam, dln, far = local_model(aq, fmode, fp[FP_LAM_FIXED, i], 1.0, 0.0, 0.0)
+        if far:
+            if frozen(aq, fp[FP_D, i], fp[FP_MU, i]):  # no flow (inline: a call per face would cost)
+                lam, dln = fp[FP_LAM_FROZEN, i], 0.0
             else:
-                lam, dln, far = local_model(aq, fmode, fp[FP_LAM_FIXED, i], 1.0, 0.0, 0.0)
-            if far:
-                if frozen(aq, fp[FP_D, i], fp[FP_MU, i]):  # no flow (inline: a call per face would cost)
-                    lam, dln = fp[FP_LAM_FROZEN, i], 0.0
-                else:
-                    lam, dln = law_at(i, code, aq, fp, xfac)
-            lam_q, _ = laminar_floor(lam, dln, aq, lql)
-            rbar = 0.5 * (rho[k] + rho[k + 1])
-            G = p[k + 1] - p[k] + K * lam_q * q * (1.0 / rbar) + rbar * g_dz
-            R[f0 + k] = c * (inertia * h_a * q) + G - hist[f0 + k]
-    for k in range(n - 1):  # interior point k + 1: its gas and the flows of faces k (in) and k + 1 (out)
-        r = p0 + k
-        flux = (0.0 + x[f0 + k]) - x[f0 + k + 1] if face_flux else 0.0
-        R[r] = c * (0.0 + vol * rho[k + 1]) - flux - hist[r]
+                lam, dln = law_at(i, code, aq, fp, xfac)
+        lam_q, _ = laminar_floor(lam, dln, aq, lql)
+        rbar = 0.5 * (rho[k] + rho[k + 1])
+        G = p[k + 1] - p[k] + K * lam_q * q * (1.0 / rbar) + rbar * g_dz
+        R[f0 + k] = c * (inertia * h_a * q) + G - hist[f0 + k]
 
 
 @numba.njit(**JIT)
