@@ -22,9 +22,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gasgrid.transient._jit import JIT
-from gasgrid.transient.friction_kernels import friction_close
-from gasgrid.transient.kernels import boundary_flows, extrapolate
-from gasgrid.transient.linear import solve_plan
+from gasgrid.transient.friction_kernels import close_bounds, flow_close
+from gasgrid.transient.kernels import boundary_flows
+from gasgrid.transient.linear import solve_apply
 from gasgrid.transient.sweep import accept, residual
 
 F64 = NDArray[np.float64]
@@ -34,7 +34,7 @@ P_NONE, P_LINEAR, P_QUADRATIC = 0, 1, 2  # predictor: x itself, linear or quadra
 
 
 @numba.njit(**JIT)
-def chord_step(x: F64, x1: F64, x2: F64, predictor: int, w: float, n_pressure: int, off_face: int, off_other: int,
+def chord_step(x: F64, x1: F64, x2: F64, predictor: int, w: float, n_pressure: int, off_face: int,
                check_friction: bool, inv_q_ref: F64, q_turbulent: float, span: float, gas: tuple, res: tuple,
                plan: tuple, inv_p: float, inv_q: float, tol: float, max_iter: int, max_contraction: float, cap: float,
                stor: tuple, bnd: tuple, x_new: F64, M_new: F64, dx: F64,
@@ -44,9 +44,7 @@ def chord_step(x: F64, x1: F64, x2: F64, predictor: int, w: float, n_pressure: i
     nan = math.nan
     fail = (FALLBACK, 0, nan, nan, nan, nan, nan)
     xs = x_new
-    if predictor == P_NONE or not extrapolate(x, x1, x2, w, predictor == P_QUADRATIC, n_pressure, xs):
-        xs[:] = x  # no history, an event in the stencil, or a non-positive predicted pressure: start from x
-    if check_friction and not friction_close(xs[off_face:off_other], inv_q_ref, q_turbulent, span):
+    if not predict(x, x1, x2, predictor, w, n_pressure, off_face, check_friction, inv_q_ref, q_turbulent, span, xs):
         return fail
     # Newton with the inherited factorisation (gasgrid.transient.newton.newton, chord, age 1 at the start)
     norms = np.empty(max_iter)
@@ -58,8 +56,8 @@ def chord_step(x: F64, x1: F64, x2: F64, predictor: int, w: float, n_pressure: i
                 return fail
         if residual(xs, *gas, *res, R) > 0.0:
             return fail
-        solve_plan(R, plan, dx)  # dx = J^-1 R: the update is -dx (the elimination is linear: exactly)
-        nrm = apply_update(xs, dx, n_pressure, inv_p, inv_q)
+        # J^-1 R, subtracted from xs: the update -J^-1 R (the elimination is linear: exactly the same numbers)
+        nrm = solve_apply(R, plan, dx, xs, inv_p, inv_q)
         if not math.isfinite(nrm):
             return fail
         if n_norms and nrm > norms[n_norms - 1]:
@@ -83,6 +81,35 @@ def chord_step(x: F64, x1: F64, x2: F64, predictor: int, w: float, n_pressure: i
         return fail
     b_in, b_out = boundary_flows(xs, *bnd)
     return OK, n_norms, b_in, b_out, p_min, p_abs, q_abs
+
+
+@numba.njit(**JIT)
+def predict(x: F64, x1: F64, x2: F64, predictor: int, w: float, n_pressure: int, off_face: int, check: bool,
+            inv_q_ref: F64, q_turbulent: float, span: float, xs: F64) -> bool:
+    """The stepper's prediction (simulate._predict: ``kernels.extrapolate``, or x itself without history, with an
+    event in the stencil or a non-positive predicted pressure) into xs, and whether its pipe-face flows keep the
+    local friction model (``friction_kernels.friction_close``; True without ``check``), in one pass."""
+    n_faces = inv_q_ref.size if check else 0
+    lo, hi = close_bounds(span)
+    close = True
+    positive = predictor != P_NONE
+    if positive:
+        quadratic = predictor == P_QUADRATIC
+        for i in range(x.size):
+            v = 3.0 * (x[i] - x1[i]) + x2[i] if quadratic else x[i] + w * (x[i] - x1[i])
+            xs[i] = v
+            if i < n_pressure and v <= 0.0:
+                positive = False
+            k = i - off_face
+            if 0 <= k < n_faces and not flow_close(abs(v), inv_q_ref[k], q_turbulent, lo, hi, span):
+                close = False
+    if positive:
+        return close
+    xs[:] = x
+    for k in range(n_faces):  # noqa: SIM110 (numba compiles the loop, not all() of a generator)
+        if not flow_close(abs(x[off_face + k]), inv_q_ref[k], q_turbulent, lo, hi, span):
+            return False
+    return True
 
 
 @numba.njit(**JIT)

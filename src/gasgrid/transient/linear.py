@@ -17,6 +17,7 @@ grid's pattern) and returns a factorisation with ``solve(b) -> x``, or None when
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import numba
@@ -250,6 +251,54 @@ def solve_plan(b: F64, plan: tuple, x: F64) -> None:
            Ux, Ud, perm_r, perm_c, x)
 
 
+@numba.njit(**_JIT_SOLVE)
+def _backward_apply(x_j: F64, lay: I64, ncell: I64, f0: I64, i0: I64, pfrom: I64, pto: I64, inv_qq: F64, fa: F64,
+                    Y: F64, Z: F64, w: F64, x: F64, inv_p: float, inv_q: float) -> float:
+    """:func:`_backward` with the solution d subtracted from x instead of stored (w: the first half's scratch), and
+    max |d_i| / scale_i (scale 1 / inv_p on the pressures, 1 / inv_q on the flows; NaN if any d_i is NaN)."""
+    n_nodes, of, oo, n = lay[0], lay[1], lay[2], lay[3]
+    mp, mq = 0.0, 0.0
+    nan = False
+    for j in range(n_nodes):
+        d = x_j[j]
+        x[j] -= d
+        mp = max(mp, abs(d))
+        nan |= d != d
+    for j in range(oo, n):
+        d = x_j[n_nodes + j - oo]
+        x[j] -= d
+        mq = max(mq, abs(d))
+        nan |= d != d
+    for p in range(ncell.size):
+        nc, a, s, fp, ip = ncell[p], of + f0[p], n_nodes + i0[p], f0[p], i0[p]
+        pf, pt = x_j[pfrom[p]], x_j[pto[p]]
+        pl = pf
+        for k in range(nc):
+            pr = w[s + k] - (Y[ip + k] * pf + Z[ip + k] * pt) if k < nc - 1 else pt
+            dq = w[a + k] - (fa[FA_QL, fp + k] * pl + fa[FA_QR, fp + k] * pr) * inv_qq[fp + k]
+            x[a + k] -= dq
+            mq = max(mq, abs(dq))
+            nan |= dq != dq
+            if k < nc - 1:
+                x[s + k] -= pr
+                mp = max(mp, abs(pr))
+                nan |= pr != pr
+            pl = pr
+    return math.nan if nan else max(mp * inv_p, mq * inv_q)
+
+
+@numba.njit(**JIT)
+def solve_apply(b: F64, plan: tuple, w: F64, x: F64, inv_p: float, inv_q: float) -> float:
+    """Solve J d = b with a :class:`PipeEliminationLU` (``plan``: its arrays; w: scratch), x -= d, and the scaled
+    max norm of d (see :func:`_backward_apply`): one pass less than solving, then updating."""
+    (lay, ncell, f0, i0, pfrom, pto, inv_qq, fa, pa, ca, lowf, inv_dp, up, cp, Y, Z, Lp, Li, Lx, Ld, Up, Ui, Ux, Ud,
+     perm_r, perm_c) = plan
+    r_j = np.empty(Ld.size)
+    _forward(b, lay, ncell, f0, i0, pfrom, pto, inv_qq, pa, ca, lowf, inv_dp, up, cp, w, r_j)
+    x_j = _lu_solve(r_j, Lp, Li, Lx, Ld, Up, Ui, Ux, Ud, perm_r, perm_c)
+    return _backward_apply(x_j, lay, ncell, f0, i0, pfrom, pto, inv_qq, fa, Y, Z, w, x, inv_p, inv_q)
+
+
 def _factors(lu: object) -> tuple:
     """SuperLU's factors as the arrays :func:`_lu_solve` takes."""
     out: list = []
@@ -370,4 +419,5 @@ class PipeEliminationLU:
         return x
 
 
-__all__ = ["Factorization", "LinearSolver", "PipeElimination", "PipeEliminationLU", "SparseLU"]
+__all__ = ["Factorization", "LinearSolver", "PipeElimination", "PipeEliminationLU", "SparseLU", "solve_apply",
+           "solve_plan"]

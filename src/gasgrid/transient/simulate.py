@@ -41,6 +41,7 @@ from gasgrid.units import Reference
 
 F64 = NDArray[np.float64]
 _DEFAULT_SCHEME = ImplicitEuler()
+_NO_FLOWS = np.zeros(0)
 
 
 @dataclass(frozen=True)
@@ -433,8 +434,8 @@ class _Stepper:
         x2 = self.x_prev2 if predictor == P_QUADRATIC else x1
         x_new, M_new = self._spare(0), self._spare(1)
         status, its, b_in, b_out, p_min, p_abs, q_abs = chord_step(
-            self.x, x1, x2, predictor, w, g.n_pressure, g.off_face, g.off_other, fref is not None,
-            fref.inv_q if fref is not None else self.scale, fref.q_turbulent if fref is not None else 0.0, self.span,
+            self.x, x1, x2, predictor, w, g.n_pressure, g.off_face, fref is not None,
+            fref.inv_q if fref is not None else _NO_FLOWS, fref.q_turbulent if fref is not None else 0.0, self.span,
             sysm.sweep_gas_args(self.x), res, lu.plan, 1.0 / self.levels[0], 1.0 / self.levels[1], self.opts.tol,
             self.opts.max_iter,
             self.opts.max_contraction, self.p_cap, sysm.storage_args(), sysm.boundary_args(u), x_new, M_new,
@@ -551,22 +552,31 @@ class _Stepper:
     def _commit(self, x: F64, M_new: F64, ev_F: F64, b_in: float, b_out: float, co: Coefficients, h: float,
                 t_new: float) -> None:
         """Take x as the state at t_new: histories, cumulative boundary mass (the scheme's quadrature)."""
-        cin = sum(a * v for a, v in zip(co.alpha, self.cum_in, strict=False))
-        cout = sum(a * v for a, v in zip(co.alpha, self.cum_out, strict=False))
-        cin += h * (co.beta0 * b_in + sum(b * v for b, v in zip(co.beta, self.B_in, strict=False)))
-        cout += h * (co.beta0 * b_out + sum(b * v for b, v in zip(co.beta, self.B_out, strict=False)))
-        keep = 2
-        if len(self.M) == keep and all(self.M[-1] is not m for m in (M_new, self.M[0])):
-            self._spares[1] = self.M[-1]
-        self.M = [M_new, *self.M][:keep]
-        self.F = [ev_F, *self.F][:keep]
-        self.B_in, self.B_out = [b_in, *self.B_in][:keep], [b_out, *self.B_out][:keep]
-        self.cum_in, self.cum_out = [cin, *self.cum_in][:keep], [cout, *self.cum_out][:keep]
+        cin = _dot(co.alpha, self.cum_in)
+        cout = _dot(co.alpha, self.cum_out)
+        cin += h * (co.beta0 * b_in + _dot(co.beta, self.B_in))
+        cout += h * (co.beta0 * b_out + _dot(co.beta, self.B_out))
+        M = self.M  # histories of the last two states (most recent first)
+        if len(M) == 2 and M[1] is not M_new and M[1] is not M[0]:
+            self._spares[1] = M[1]  # dropped: its memory serves the next step
+        self.M = [M_new, M[0]]
+        self.F = [ev_F, self.F[0]]
+        self.B_in, self.B_out = [b_in, self.B_in[0]], [b_out, self.B_out[0]]
+        self.cum_in, self.cum_out = [cin, self.cum_in[0]], [cout, self.cum_out[0]]
         self.dts.append(h)
-        if self.x_prev2 is not None and all(self.x_prev2 is not y for y in (x, self.x, self.x_prev)):
-            self._spares[0] = self.x_prev2
+        old = self.x_prev2
+        if old is not None and old is not x and old is not self.x and old is not self.x_prev:
+            self._spares[0] = old
         self.x_prev2, self.x_prev, self.x = self.x_prev, self.x, x
         self.t_cur = t_new
+
+
+def _dot(w: tuple[float, ...], v: list[float]) -> float:
+    """sum(a * b for a, b in zip(w, v)), the same additions in the same order (from 0)."""
+    out = 0
+    for a, b in zip(w, v, strict=False):
+        out = out + a * b
+    return out
 
 
 def _extrapolate(x: F64, x1: F64 | None, x2: F64 | None, dts: list[float], h: float, n_pressure: int) -> F64:

@@ -136,6 +136,7 @@ class System:
         fp = g.face_pipe
         A = g.area[fp]
         self._fixed_lambda = pb.law[fp] == _FIXED
+        self._constant_friction = bool(self._fixed_lambda.all())
         lam_fixed = np.where(self._fixed_lambda, pb.lambda_fixed[fp], 0.0)
         face_T = pb.temperature[fp]
         oa = g.other_arcs
@@ -233,6 +234,9 @@ class System:
                                         np.searchsorted(temps, g.atom_T[bare])]).astype(np.int64)
         self.ai_sweep = self.ai.copy()
         self.ai_sweep[2], self.ai_sweep[3] = 2 * np.arange(n_arc), 2 * np.arange(n_arc) + 1
+        self._sweep_head = (self.lay, self.pi, self.pk, self.fp)  # sweep_args around the friction and controls
+        self._sweep_mid = (self.bare_var, self.bare_vol, self.ai_sweep, self.ap, self.ps_sup, self.ps_node,
+                           self.sup_node, self.sup_fixed, self.dem_node)
         self._rho_i = np.empty(g.n_interior)
         self._rho_s, self._drho_s = np.empty(len(self.small_var)), np.empty(len(self.small_var))
 
@@ -307,7 +311,7 @@ class System:
     @property
     def constant_friction(self) -> bool:
         """True when every pipe has a fixed friction factor (no law to evaluate)."""
-        return bool(self._fixed_lambda.all())
+        return self._constant_friction
 
     def friction_reference(self, q: F64, previous: FrictionRef | None = None) -> FrictionRef | None:
         """Evaluate the friction law once at flows q [kg/s] for the local linear model (None if all fixed);
@@ -369,9 +373,10 @@ class System:
         apply (station power rows, a gas without a compiled Z model)."""
         if u.has_power or self.gas.kind == Z_PYTHON:
             return None
-        return (self.lay, self.pi, self.pk, self.fp, *self._friction_args(friction), self.bare_var, self.bare_vol,
-                self.ai_sweep, self.ap, self.ps_sup, self.ps_node, self.sup_node, self.sup_fixed, self.dem_node,
-                *self._controls(None, u), self.inertia, face_flux, c, hist)
+        fuel = u.fuel if u.fuel is not None else self._no_fuel
+        return (*self._sweep_head, *self._friction_args(friction), *self._sweep_mid, u.supply_p, u.supply_on,
+                u.supply_flow, u.demand_flow, u.arc_mode, u.arc_value, u.pipe_open, fuel, self._no_power,
+                self.inertia, face_flux, c, hist)
 
     def storage_args(self) -> tuple:
         """The arguments of :func:`gasgrid.transient.sweep.storage` after the state and the gas (without M)."""
