@@ -3,8 +3,8 @@ each other (gasgrid.transient.{gas,friction}_kernels, kernels, sweep, linear, fa
 
 from __future__ import annotations
 
-import importlib
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,14 +36,13 @@ from gasgrid.transient.gas_kernels import GasKernel, StationKernel
 from gasgrid.transient.grid import build_grid
 from gasgrid.transient.initial import steady_vector
 from gasgrid.transient.linear import PipeElimination, PipeEliminationLU, SparseLU
+from gasgrid.transient.stepper import Stepper, _friction_close
 from gasgrid.transient.system import Q_SCALE, ArcMode, Controls, System
 from gasgrid.units import M_AIR, R_UNIVERSAL
 
 RTOL_EXACT = 1e-13  # same formulas, different summation order or per-element iteration stops
 RTOL_TABLE = 1e-10  # the isentropic exponent from its spline (KAPPA_TOL), against the exact AGA8 value
 RTOL_SOLVE = 1e-11  # a linear solve, relative to the solution's size, on a well-conditioned system
-
-simulate_module = importlib.import_module("gasgrid.transient.simulate")
 
 COMPOSITION = {"methane": 0.93, "ethane": 0.04, "propane": 0.01, "nitrogen": 0.015, "carbon dioxide": 0.005}
 
@@ -258,7 +257,7 @@ def test_pipe_sweeps_equal_the_generic_kernels(case, face_flux: bool) -> None:
         over, close, p_min, p_abs, q_abs = sweep.accept(x, *system.sweep_gas_args(x), *system.storage_args(), True,
                                                         ref.inv_q, ref.q_turbulent, 1e-3, M3)
         np.testing.assert_array_equal(M3, M2)
-        assert over == 0.0 and close == simulate_module._friction_close(x[g.off_face : g.off_other], ref, 1e-3)
+        assert over == 0.0 and close == _friction_close(x[g.off_face : g.off_other], ref, 1e-3)
         assert p_min == np.min(x[: g.n_pressure]) and p_abs == np.max(np.abs(x[: g.n_pressure]))
         assert q_abs == np.max(np.abs(x[g.n_pressure :]))
 
@@ -331,7 +330,7 @@ def test_fast_path_gives_the_general_paths_results(monkeypatch, scheme) -> None:
     if explicit:  # the events lie beyond this short horizon
         bc = BoundaryConditions(demand_flow_kg_s=bc.demand_flow_kg_s)
     fast = run(net, bc, scheme, **kw)
-    monkeypatch.setattr(simulate_module._Stepper, "_fast_step", lambda self, *a: None)
+    monkeypatch.setattr(Stepper, "_fast_step", lambda self, *a: None)
     general = run(net, bc, scheme, **kw)
     assert fast.ok and general.ok
     assert fast.stats["fast_steps"] > 0 and general.stats["fast_steps"] == 0
@@ -360,3 +359,12 @@ def test_stale_kernel_caches_are_dropped(tmp_path) -> None:
     (folder / "friction_kernels.py").write_text("# changed\n")
     assert refresh_stale_caches(folder)
     assert not (folder / "__pycache__" / "sweep.f-1.py311.nbi").exists()
+
+
+def test_every_kernel_module_is_guarded() -> None:
+    """Each transient module with numba kernels is in the cache guard's list (else its cache could go stale)."""
+    import gasgrid.transient._jit as jit
+
+    folder = Path(jit.__file__).parent
+    with_kernels = {f.stem for f in folder.glob("*.py") if "numba.njit" in f.read_text(encoding="utf-8")}
+    assert with_kernels <= set(jit.KERNEL_MODULES)

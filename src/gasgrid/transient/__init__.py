@@ -1,9 +1,11 @@
 """Transient simulation: isothermal Euler equations on every pipe, all component kinds coupled as in steady state.
 
 Pipeline: compiled network -> :mod:`grid` (cells, unknown layout, sparsity pattern) -> :mod:`system`
-(residual and Jacobian kernels) -> :mod:`schemes` (time-integration strategies) + :mod:`newton` -> :mod:`simulate`
-(the entry point, with :mod:`stations`: limits, overrides, bypass, fuel) -> :mod:`record` + :mod:`output`
-(xarray Dataset, line pack, survival time).
+(the equations, evaluated by the numba kernels of :mod:`kernels`, :mod:`sweep`, :mod:`gas_kernels`,
+:mod:`friction_kernels`) -> :mod:`schemes` (time-integration strategies) + :mod:`newton` with :mod:`linear`
+(pipe-by-pipe elimination) -> :mod:`stepper` (one step: :mod:`fastpath` or the general path, with :mod:`stations`:
+limits, overrides, bypass, fuel) -> :mod:`simulate` (the entry point) -> :mod:`record` + :mod:`output` (xarray
+Dataset, line pack, survival time).
 """
 
 from gasgrid.transient.bc import (

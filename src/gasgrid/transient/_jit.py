@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 JIT = dict(cache=True, error_model="numpy", nogil=True)
-KERNEL_MODULES = ("_jit", "gas_kernels", "friction_kernels", "kernels", "sweep", "linear", "stations")
+KERNEL_MODULES = ("_jit", "gas_kernels", "friction_kernels", "kernels", "sweep", "linear", "stations", "fastpath")
 _STAMP = "transient-kernels.sha1"
 
 

@@ -1,6 +1,6 @@
 """The usual time step in one compiled call: predictor, chord Newton with the step's factorisation, storage.
 
-Contract: :func:`chord_step` does what :class:`gasgrid.transient.simulate._Stepper` does for a step in which
+Contract: :func:`chord_step` does what :class:`gasgrid.transient.stepper.Stepper` does for a step in which
 nothing unusual happens -- the local friction model still holds at the prediction and at the solution, the
 factorisation kept from earlier steps converges (``newton`` would not refactorise), no table must grow and no
 iterate leaves the pressure range -- with the same operations in the same order, so the result is identical.
@@ -112,26 +112,4 @@ def predict(x: F64, x1: F64, x2: F64, predictor: int, w: float, n_pressure: int,
     return True
 
 
-@numba.njit(**JIT)
-def apply_update(x: F64, dx: F64, n_pressure: int, inv_p: float, inv_q: float) -> float:
-    """x -= dx, and max |dx_i| / scale_i with the scale 1 / inv_p on pressures, 1 / inv_q on flows (NaN if any
-    entry is NaN) -- as ``kernels.scaled_max`` with the stepper's two-level scale, whose max commutes with the
-    positive factor exactly."""
-    mp, mq = 0.0, 0.0
-    nan = False
-    for i in range(n_pressure):
-        d = dx[i]
-        x[i] -= d
-        a = abs(d)
-        mp = max(mp, a)
-        nan |= a != a
-    for i in range(n_pressure, x.size):
-        d = dx[i]
-        x[i] -= d
-        a = abs(d)
-        mq = max(mq, a)
-        nan |= a != a
-    return math.nan if nan else max(mp * inv_p, mq * inv_q)
-
-
-__all__ = ["FALLBACK", "OK", "apply_update", "chord_step"]
+__all__ = ["FALLBACK", "OK", "chord_step", "predict"]
