@@ -6,8 +6,9 @@ factorisation kept from earlier steps converges (``newton`` would not refactoris
 iterate leaves the pressure range -- with the same operations in the same order, so the result is identical.
 Anything else returns ``FALLBACK`` and the stepper takes its general path for the step, from the start: the
 general path is deterministic, so the outcome is the same as if the fast path did not exist (the tests compare
-runs with and without it). Station and regulator limits are checked by the caller afterwards (a mode switch,
-too, sends the step down the general path).
+runs with and without it). Station and regulator limits are checked at the solution as
+:meth:`~gasgrid.transient.stations.Controller.update` would (a mode switch, too, sends the step down the general
+path).
 
 Outputs: the new state and its storage M (into ``x_new``, ``M_new``), the Newton iterations, the boundary flows
 b_in, b_out [kg/s] and the levels (lowest pressure, largest |pressure|, largest |flow|) of the new state.
@@ -23,8 +24,10 @@ from numpy.typing import NDArray
 
 from gasgrid.transient._jit import JIT
 from gasgrid.transient.friction_kernels import close_bounds, flow_close
+from gasgrid.transient.gas_kernels import station_forward
 from gasgrid.transient.kernels import boundary_flows
 from gasgrid.transient.linear import solve_apply
+from gasgrid.transient.stations import limits_hold
 from gasgrid.transient.sweep import accept, residual
 
 F64 = NDArray[np.float64]
@@ -37,10 +40,12 @@ P_NONE, P_LINEAR, P_QUADRATIC = 0, 1, 2  # predictor: x itself, linear or quadra
 def chord_step(x: F64, x1: F64, x2: F64, predictor: int, w: float, n_pressure: int, off_face: int,
                check_friction: bool, inv_q_ref: F64, q_turbulent: float, span: float, gas: tuple, res: tuple,
                plan: tuple, inv_p: float, inv_q: float, tol: float, max_iter: int, max_contraction: float, cap: float,
-               stor: tuple, bnd: tuple, x_new: F64, M_new: F64, dx: F64,
+               stor: tuple, bnd: tuple, stations: tuple, limits: tuple, x_new: F64, M_new: F64, fwd: F64, dx: F64,
                R: F64) -> tuple[int, int, float, float, float, float, float]:
     """One step (see module docstring): (status, iterations, b_in, b_out, p_min, |p|max, |q|max). ``x_new`` holds
-    the iterates; dx and R are work arrays (no allocation of state-sized arrays: fresh pages cost)."""
+    the iterates; dx and R are work arrays (no allocation of state-sized arrays: fresh pages cost). ``stations``:
+    ``gas_kernels.station_forward``'s arguments after the state, ``fwd`` its output (the stations' forward power
+    and fuel at the new state); ``limits``: ``stations.limits_hold``'s arguments after the state and power."""
     nan = math.nan
     fail = (FALLBACK, 0, nan, nan, nan, nan, nan)
     xs = x_new
@@ -79,6 +84,10 @@ def chord_step(x: F64, x1: F64, x2: F64, predictor: int, w: float, n_pressure: i
     over, close, p_min, p_abs, q_abs = accept(xs, *gas, *stor, check_friction, inv_q_ref, q_turbulent, span, M_new)
     if over > 0.0 or not close:
         return fail
+    if fwd.shape[1] and station_forward(xs, *stations, fwd) > 0.0:
+        return fail
+    if not limits_hold(xs, fwd[0], *limits):
+        return fail  # a station or regulator would switch mode: the general path re-solves the step
     b_in, b_out = boundary_flows(xs, *bnd)
     return OK, n_norms, b_in, b_out, p_min, p_abs, q_abs
 

@@ -355,6 +355,11 @@ class StationKernel:
             self._cover(over)
         return out
 
+    def forward_args(self) -> tuple:
+        """The station model as :func:`station_forward`'s arguments after the indices (without the output)."""
+        return (*self._sel, self.gk.gas.R_specific, self.lhv, *self.gk.args(), self.kappa_const, self.kcoef, self.koff,
+                self.kh, self.kidx)
+
     def forward(self, x: F64, i_q: I64, i_from: I64, i_to: I64) -> F64:
         """:meth:`evaluate` with ``forward_only`` for every station at state x (flow x[i_q], suction x[i_from],
         discharge x[i_to]), gathered in the kernel."""

@@ -212,6 +212,22 @@ class Controller:
                                          self.margin, self.ftol)
         return bool(changed)
 
+    def limit_args(self, u_cmd: Controls) -> tuple:
+        """The arguments of :func:`limits_hold` after the state and the stations' forward power (for u_cmd)."""
+        return (self.enabled, self.cs_code, self.cv_code, u_cmd.arc_mode, u_cmd.arc_value, self.cs_pos, self._cs_from,
+                self._cs_to, self._cs_q, self._cs_limits, self.cv_pos, self._cv_from, self._cv_to, self._cv_q,
+                self._cv_pin_min, self._cv_flow_max, self.tol, self.margin, self.ftol)
+
+    def station_args(self) -> tuple:
+        """The flow, suction and discharge indices and the station model: ``gas_kernels.station_forward``'s
+        arguments after the state (without the output)."""
+        return (self._cs_q, self._cs_from, self._cs_to, *self.system.stations.forward_args())
+
+    def remember_forward(self, x: F64, rows: F64) -> None:
+        """Keep the stations' forward power and fuel at state x (rows 0 and 1 of ``station_forward``'s output)
+        computed elsewhere (the compiled step), as :meth:`_forward_state` would have."""
+        self._fwd = (x, rows[0], rows[1])
+
     # --- reporting -----------------------------------------------------------------------------------
     def station_codes(self, u_cmd: Controls) -> I64:
         """StationCode of every station (commanded bypass/off included)."""
@@ -309,6 +325,21 @@ def _limits(code: int, cmd: int, v: float, ps: float, pd: float, q: float, power
     if (not floor and effort > tol) or (floor and effort < -tol):
         return _SET_POINT
     return code
+
+
+@numba.njit(**JIT)
+def limits_hold(x: F64, power_fwd: F64, enabled: bool, cs_code: I64, cv_code: I64, arc_mode: I64, arc_value: F64,
+                cs_pos: I64, cs_from: I64, cs_to: I64, cs_q: I64, cs_limits: F64, cv_pos: I64, cv_from: I64,
+                cv_to: I64, cv_q: I64, cv_pin_min: F64, cv_flow_max: F64, tol: float, margin: float,
+                ftol: float) -> bool:
+    """Whether :meth:`Controller.update` would leave every mode as it is in state x (checked on copies)."""
+    if not enabled:
+        return True
+    if cs_code.size and update_stations(cs_code.copy(), arc_mode, arc_value, cs_pos, x, cs_from, cs_to, cs_q,
+                                        power_fwd, cs_limits, tol, margin, ftol):
+        return False
+    return not (cv_code.size and update_regulators(cv_code.copy(), arc_mode, arc_value, cv_pos, x, cv_from, cv_to,
+                                                   cv_q, cv_pin_min, cv_flow_max, tol, margin, ftol))
 
 
 @numba.njit(**JIT)

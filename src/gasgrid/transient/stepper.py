@@ -182,20 +182,17 @@ class Stepper:
         x1 = self.x_prev if self.x_prev is not None else self.x
         x2 = self.x_prev2 if predictor == P_QUADRATIC else x1
         x_new, M_new = self._spare(0), self._spare(1)
+        ctl = self.ctl
+        fwd = np.empty((5, len(ctl.cs_pos)))
         status, its, b_in, b_out, p_min, p_abs, q_abs = chord_step(
             self.x, x1, x2, predictor, w, g.n_pressure, g.off_face, fref is not None,
             fref.inv_q if fref is not None else _NO_FLOWS, fref.q_turbulent if fref is not None else 0.0, self.span,
             sysm.sweep_gas_args(self.x), res, lu.plan, 1.0 / self.levels[0], 1.0 / self.levels[1], self.opts.tol,
-            self.opts.max_iter,
-            self.opts.max_contraction, self.p_cap, sysm.storage_args(), sysm.boundary_args(u), x_new, M_new,
-            self._work[0], self._work[1])
+            self.opts.max_iter, self.opts.max_contraction, self.p_cap, sysm.storage_args(), sysm.boundary_args(u),
+            ctl.station_args(), ctl.limit_args(u_cmd), x_new, M_new, fwd, self._work[0], self._work[1])
         if status != FAST_OK:
             return None
-        ctl = self.ctl
-        solved_with = ctl.cs_code.copy(), ctl.cv_code.copy()
-        if ctl.update(x_new, u_cmd):  # a mode switch: the general path re-solves the step with it
-            ctl.cs_code, ctl.cv_code = solved_with
-            return None
+        ctl.remember_forward(x_new, fwd)  # the controllers saw no limit crossed: no mode changes
         self.stats["newton_iterations"] += its
         self.stats["fast_steps"] += 1
         self.u_cmd = u_cmd
