@@ -56,7 +56,7 @@ def chord_step(x: F64, x1: F64, x2: F64, predictor: int, w: float, n_pressure: i
     n_norms = 0
     converged = False
     for _ in range(max_iter):
-        for i in range(n_pressure):  # the stepper's pressure cap (System.newton_update, status 1)
+        for i in range(n_pressure):  # the stepper's pressure cap (Stepper._guard)
             if not xs[i] < cap:
                 return fail
         if residual(xs, *gas, *res, R) > 0.0:

@@ -311,10 +311,22 @@ def boundary_flows(x: F64, off_ps: int, ps_sup: I64, supply_on: B, sup_fixed: B,
                    fuel: F64) -> tuple[float, float]:
     """Total injection of all supplies [kg/s] (pressure supplies: their unknowns) and total withdrawal of all
     demands and station fuel, summed in supply / demand / node order."""
-    inj = np.where(supply_on & ~sup_fixed, supply_flow, 0.0)
+    inj = np.zeros(supply_on.size)
+    for i in range(inj.size):
+        if supply_on[i] and not sup_fixed[i]:
+            inj[i] = supply_flow[i]
     for k in range(ps_sup.size):
         inj[ps_sup[k]] = x[off_ps + k]
-    return inj.sum(), demand_flow.sum() + fuel.sum()
+    b_in = 0.0
+    for v in inj:
+        b_in += v
+    b_out = 0.0
+    for v in demand_flow:
+        b_out += v
+    fuel_sum = 0.0
+    for v in fuel:
+        fuel_sum += v
+    return b_in, b_out + fuel_sum
 
 
 @numba.njit(**JIT)

@@ -242,15 +242,6 @@ def _solve(b: F64, lay: I64, ncell: I64, f0: I64, i0: I64, pfrom: I64, pto: I64,
     _backward(x_j, lay, ncell, f0, i0, pfrom, pto, inv_qq, fa, Y, Z, x)
 
 
-@numba.njit(**JIT)
-def solve_plan(b: F64, plan: tuple, x: F64) -> None:
-    """:func:`_solve` with the arrays of a :class:`PipeEliminationLU` as one tuple (``PipeEliminationLU.plan``)."""
-    (lay, ncell, f0, i0, pfrom, pto, inv_qq, fa, pa, ca, lowf, inv_dp, up, cp, Y, Z, Lp, Li, Lx, Ld, Up, Ui, Ux, Ud,
-     perm_r, perm_c) = plan
-    _solve(b, lay, ncell, f0, i0, pfrom, pto, inv_qq, fa, pa, ca, lowf, inv_dp, up, cp, Y, Z, Lp, Li, Lx, Ld, Up, Ui,
-           Ux, Ud, perm_r, perm_c, x)
-
-
 @numba.njit(**_JIT_SOLVE)
 def _backward_apply(x_j: F64, lay: I64, ncell: I64, f0: I64, i0: I64, pfrom: I64, pto: I64, inv_qq: F64, fa: F64,
                     Y: F64, Z: F64, w: F64, x: F64, inv_p: float, inv_q: float) -> float:
@@ -410,7 +401,7 @@ class PipeEliminationLU:
                  inv_dp: F64, up: F64, Y: F64, Z: F64, cp: F64) -> None:
         self.n = plan.n
         self.plan = (plan.lay, plan.ncell, plan.f0, plan.i0, plan.pfrom, plan.pto, inv_qq, fa, pa, ca, lowf, inv_dp,
-                     up, cp, Y, Z, *junction)  # the arrays of a solve (see solve_plan)
+                     up, cp, Y, Z, *junction)  # the arrays of a solve (see solve_apply)
 
     def solve(self, b: F64) -> F64:
         """x with J x = b."""
@@ -419,5 +410,4 @@ class PipeEliminationLU:
         return x
 
 
-__all__ = ["Factorization", "LinearSolver", "PipeElimination", "PipeEliminationLU", "SparseLU", "solve_apply",
-           "solve_plan"]
+__all__ = ["Factorization", "LinearSolver", "PipeElimination", "PipeEliminationLU", "SparseLU", "solve_apply"]

@@ -89,15 +89,10 @@ def newton(
     options: NewtonOptions = NewtonOptions(),
     lu: Factorization | None = None,
     linear_solver: LinearSolver = _SPARSE_LU,
-    update: Callable[[F64, Factorization, F64], tuple[F64, float]] | None = None,
 ) -> NewtonResult:
-    """Solve residual(x) = 0 from x0. ``lu`` is a factorisation (by ``linear_solver``) to start with, or None.
-    ``update(x, lu, 1 / scale)``, if given, returns the Newton update -lu^-1 residual(x) and its scaled max norm in
-    one call (a compiled residual-and-solve); it must agree with ``residual``."""
+    """Solve residual(x) = 0 from x0. ``lu`` is a factorisation (by ``linear_solver``) to start with, or None."""
     x = np.array(x0, dtype=float)
     inv_scale = 1.0 / scale
-    if update is None:
-        update = _update(residual)
 
     def _factor(J: sp.csc_matrix) -> tuple[Factorization | None, bool]:
         f = linear_solver.factor(J)
@@ -116,7 +111,8 @@ def newton(
     it = 0
     while it < options.max_iter:
         it += 1
-        dx, nrm = update(x, lu, inv_scale)
+        dx = lu.solve(-residual(x))
+        nrm = float(scaled_max(dx, inv_scale))
         if not math.isfinite(nrm):
             return NewtonResult(x, NewtonStatus.DIVERGED, it, nfact, norms, None)
         if norms and nrm > norms[-1] and age > 0:
@@ -144,10 +140,3 @@ def newton(
                 return NewtonResult(x, NewtonStatus.SINGULAR, it, nfact, norms, None)
     return NewtonResult(x, NewtonStatus.MAX_ITER, it, nfact, norms, None)
 
-
-def _update(residual: Callable[[F64], F64]) -> Callable[[F64, Factorization, F64], tuple[F64, float]]:
-    def update(x: F64, lu: Factorization, inv_scale: F64) -> tuple[F64, float]:
-        dx = lu.solve(-residual(x))
-        return dx, float(scaled_max(dx, inv_scale))
-
-    return update

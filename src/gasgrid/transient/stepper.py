@@ -247,14 +247,13 @@ class Stepper:
                 self._guard(y)
                 return sysm.jacobian(y, u, c, friction=fref, face_flux=not explicit)
 
-            update = sysm.newton_update(u, c, hist, friction=fref, face_flux=not explicit, cap=self.p_cap)
-            out = self._newton(res, jac, x_start, lu, update)
+            out = self._newton(res, jac, x_start, lu)
             self.stats["newton_iterations"] += out.iterations
             self.stats["factorizations"] += out.factorizations
             if not out.converged and (lu is not None or x_start is not self.x):
                 # retry once from the last state with a fresh Jacobian before giving up
                 x_start, lu = self.x, None
-                out = self._newton(res, jac, x_start, None, update)
+                out = self._newton(res, jac, x_start, None)
                 self.stats["newton_iterations"] += out.iterations
                 self.stats["factorizations"] += out.factorizations
                 self.stats["newton_retries"] = self.stats.get("newton_retries", 0) + 1
@@ -276,11 +275,11 @@ class Stepper:
             raise OutOfRange
 
     def _newton(self, res: Callable[[F64], F64], jac: Callable[[F64], sp.csc_matrix], x_start: F64,
-                lu: Factorization | None, update: Callable | None) -> NewtonResult:
+                lu: Factorization | None) -> NewtonResult:
         """Newton from x_start; an iterate beyond the pressure cap counts as divergence (the caller retries)."""
         try:
             return newton(res, jac, x_start, scale=self.scale, options=self.opts, lu=lu,
-                          linear_solver=self.system.linear_solver, update=update)
+                          linear_solver=self.system.linear_solver)
         except OutOfRange:
             return NewtonResult(x_start, NewtonStatus.DIVERGED, 1, 0, [math.inf], None)
 

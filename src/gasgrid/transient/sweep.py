@@ -38,8 +38,7 @@ from gasgrid.transient.friction_kernels import (
     local_model,
 )
 from gasgrid.transient.gas_kernels import Z_TABLE, densities, hermite_interval, hermite_value, z_closed_form
-from gasgrid.transient.kernels import AI_FROM, AI_TO, L_NODES, L_OFF_OTHER, L_OFF_PS, Q_SCALE, arc_row, scaled_max
-from gasgrid.transient.linear import solve_plan
+from gasgrid.transient.kernels import AI_FROM, AI_TO, L_NODES, L_OFF_OTHER, L_OFF_PS, Q_SCALE, arc_row
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -264,32 +263,6 @@ def storage(x: F64, small_var: I64, small_ti: I64, RT: F64, zkind: int, zpar: F6
 
 
 @numba.njit(**JIT)
-def newton_update(x: F64, cap: float, n_pressure: int, small_var: I64, small_ti: I64, RT: F64, zkind: int, zpar: F64,
-                  zcoef: F64, zoff: I64, zh: F64, zdz0: F64, rho_i: F64, rho_s: F64, drho_s: F64, lay: I64, pi: I64,
-                  pk: F64, fp: F64, fmode: int, xfac: float, inv_q_ref: F64, lam_ref: F64, dln_ref: F64,
-                  bare_var: I64, bare_vol: F64, ai: I64, ap: F64, ps_sup: I64, ps_node: I64, sup_node: I64,
-                  sup_fixed: B, dem_node: I64, supply_p: F64, supply_on: B, supply_flow: F64, demand_flow: F64,
-                  arc_mode: I64, arc_value: F64, pipe_open: B, fuel: F64, pw: F64, inertia: float, face_flux: bool,
-                  c: float, hist: F64, plan: tuple, inv_scale: F64, dx: F64, R: F64) -> tuple[int, float]:
-    """One Newton update in one call: dx = -J^-1 R(x) with a :class:`~gasgrid.transient.linear.PipeEliminationLU`
-    (``plan``: its arrays) and max |dx| / scale (R: work array). Status 0: done; 1: a pressure of x is not below
-    ``cap`` (nothing evaluated); 2: a pressure lies beyond the gas tables (extend them and call again)."""
-    for i in range(n_pressure):
-        if not x[i] < cap:
-            return 1, math.nan
-    over = residual(x, small_var, small_ti, RT, zkind, zpar, zcoef, zoff, zh, zdz0, rho_i, rho_s, drho_s, lay, pi,
-                    pk, fp, fmode, xfac, inv_q_ref, lam_ref, dln_ref, bare_var, bare_vol, ai, ap, ps_sup, ps_node,
-                    sup_node, sup_fixed, dem_node, supply_p, supply_on, supply_flow, demand_flow, arc_mode,
-                    arc_value, pipe_open, fuel, pw, inertia, face_flux, c, hist, R)
-    if over > 0.0:
-        return 2, over
-    for i in range(R.size):
-        R[i] = -R[i]
-    solve_plan(R, plan, dx)
-    return 0, scaled_max(dx, inv_scale)
-
-
-@numba.njit(**JIT)
 def accept(x: F64, small_var: I64, small_ti: I64, RT: F64, zkind: int, zpar: F64, zcoef: F64, zoff: I64, zh: F64,
            zdz0: F64, rho_i: F64, rho_s: F64, drho_s: F64, lay: I64, pi: I64, pk: F64, bare_var: I64, bare_vol: F64,
            inertia: float, check: bool, inv_q_ref: F64, big: float, span: float,
@@ -365,4 +338,4 @@ def levels(x: F64, n_pressure: int) -> tuple[float, float, float]:
     return p_min, (math.nan if p_nan else p_abs), (math.nan if q_nan else q_abs)
 
 
-__all__ = ["accept", "levels", "newton_update", "residual", "storage"]
+__all__ = ["accept", "levels", "residual", "storage"]

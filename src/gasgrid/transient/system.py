@@ -38,7 +38,7 @@ from gasgrid.transient import sweep
 from gasgrid.transient.friction_kernels import face_parameters, reference
 from gasgrid.transient.gas_kernels import Z_PYTHON, GasKernel, StationKernel
 from gasgrid.transient.grid import Grid
-from gasgrid.transient.linear import Factorization, PipeElimination, PipeEliminationLU
+from gasgrid.transient.linear import PipeElimination
 from gasgrid.units import G_ACCEL, M_AIR, R_UNIVERSAL
 
 F64 = NDArray[np.float64]
@@ -351,9 +351,13 @@ class System:
         return (u.supply_p, u.supply_on, u.supply_flow, u.demand_flow, u.arc_mode, u.arc_value, u.pipe_open, fuel, pw)
 
     def evaluate(self, x: F64, u: Controls, *, friction: FrictionRef | None = None) -> Evaluation:
-        """M(x) and F(x; u)."""
-        M, F = np.empty(self.n), np.empty(self.n)
-        self._evaluate(x, u, friction, True, 0.0, self._empty, False, M, F, self._empty)
+        """M(x) and F(x; u) (face rows of closed pipes store nothing). Through the sweep kernels: F = -R at c = 0 and
+        no history, exactly (kernels.evaluate states the same equations face by face; the tests compare them)."""
+        F = self.residual(x, u, 0.0, np.zeros(self.n), friction=friction)
+        np.negative(F, out=F)
+        M = self.storage(x)
+        if not u.pipe_open.all():
+            M[self.grid.off_face : self.grid.off_other][~u.pipe_open[self.grid.face_pipe]] = 0.0
         return Evaluation(M, F)
 
     def residual(self, x: F64, u: Controls, c: float, hist: F64, *, friction: FrictionRef | None = None,
@@ -386,41 +390,6 @@ class System:
         """The arguments of :func:`gasgrid.transient.kernels.boundary_flows` after the state."""
         fuel = u.fuel if u.fuel is not None else self._no_fuel
         return (self.grid.off_psupply, self.ps_sup, u.supply_on, self.sup_fixed, u.supply_flow, u.demand_flow, fuel)
-
-    def newton_update(self, u: Controls, c: float, hist: F64, *, friction: FrictionRef | None, face_flux: bool,
-                      cap: float) -> Callable[[F64, Factorization, F64], tuple[F64, float]] | None:
-        """The compiled Newton update (see :func:`gasgrid.transient.newton.newton`) for R = c M - F - hist with these
-        controls, or None where it does not apply (see :meth:`sweep_args`). Raises :class:`OutOfRange` for an
-        iterate with a pressure not below ``cap`` [Pa]."""
-        rest = self.sweep_args(u, c, hist, friction=friction, face_flux=face_flux)
-        if rest is None:
-            return None
-        n_p = self.grid.n_pressure
-
-        def update(x: F64, lu: Factorization, inv_scale: F64) -> tuple[F64, float]:
-            if not isinstance(lu, PipeEliminationLU):
-                dx = lu.solve(-self.residual(x, u, c, hist, friction=friction, face_flux=face_flux))
-                return dx, float(K.scaled_max(dx, inv_scale))
-            dx = np.empty(self.n)
-            for _ in range(2):
-                status, value = sweep.newton_update(x, cap, n_p, *self.sweep_gas_args(x), *rest, lu.plan, inv_scale,
-                                                    dx, np.empty(self.n))
-                if status == 1:
-                    raise OutOfRange
-                if status == 0:
-                    return dx, float(value)
-                self.gas.cover(value)
-            raise AssertionError("the gas tables did not grow")
-
-        return update
-
-    def _evaluate(self, x: F64, u: Controls, friction: FrictionRef | None, face_flux: bool, c: float, hist: F64,
-                  want_r: bool, M: F64, F: F64, R: F64) -> None:
-        g = self.grid
-        self._run(K.evaluate, x, self.lay, self.fi, self.fk, self.fp, *self._friction_args(friction), g.atom_var,
-                  self.atom_dp, g.atom_volume, self.ai, self.ap, self.ps_sup, self.ps_node, self.sup_node,
-                  self.sup_fixed, self.dem_node, *self._controls(x, u), self.inertia, face_flux, c, hist, want_r, M, F,
-                  R)
 
     def jacobian(self, x: F64, u: Controls, c: float, *, friction: FrictionRef | None = None,
                  face_flux: bool = True) -> sp.csc_matrix:
