@@ -178,7 +178,7 @@ def reference(q: F64, law: I64, fp: F64, xfac: float, q_floor: float, lam_prev: 
                                     fp[FP_CONST, i], fp[FP_EXP, i], fp[FP_Q_FLOOR, i], xfac, x0)
 
 
-@numba.njit(inline="always", **JIT)
+@numba.njit(**JIT)
 def frozen(q_abs: float, D: float, mu: float) -> bool:
     """Whether |q| [kg/s] lies below the Reynolds floor in a pipe of diameter D [m] (every law is constant there,
     derivative 0: FP_LAM_FROZEN, which faces without flow need at every evaluation)."""
@@ -194,7 +194,7 @@ def law_at(i: int, code: int, q_abs: float, fp: F64, xfac: float) -> tuple[float
                       fp[FP_EXP, i], fp[FP_Q_FLOOR, i], xfac, 0.0)
 
 
-@numba.njit(inline="always", **JIT)
+@numba.njit(**JIT)
 def local_model(q_abs: float, mode: int, lam_fixed: float, inv_q_ref: float, lam_ref: float,
                 dln_ref: float) -> tuple[float, float, bool]:
     """lambda, d ln lambda / d ln q under ``mode`` (0: every law fixed, 1: local model around the reference flow
@@ -208,7 +208,7 @@ def local_model(q_abs: float, mode: int, lam_fixed: float, inv_q_ref: float, lam
     return 0.0, 0.0, True
 
 
-@numba.njit(inline="always", **JIT)
+@numba.njit(**JIT)
 def laminar_floor(lam: float, dln: float, q_abs: float, lam_q_lam: float) -> tuple[float, float]:
     """lambda |q| [kg/s] with the laminar floor, and d(lambda q|q|)/dq / (lambda |q|) (2 + dln, 1 laminar)."""
     lam_q = lam * q_abs
@@ -217,13 +217,13 @@ def laminar_floor(lam: float, dln: float, q_abs: float, lam_q_lam: float) -> tup
     return lam_q, 2.0 + dln
 
 
-@numba.njit(inline="always", **JIT)
+@numba.njit(**JIT)
 def close_bounds(span: float) -> tuple[float, float]:
     """Ratios |q| / |q_ref| safely inside exp(-span), exp(span) (the logarithm decides only near the edges)."""
     return math.exp(-span) * (1.0 + 1e-12), math.exp(span) * (1.0 - 1e-12)
 
 
-@numba.njit(inline="always", **JIT)
+@numba.njit(**JIT)
 def flow_close(aq: float, inv_q_ref: float, big: float, lo: float, hi: float, span: float) -> bool:
     """Whether |ln(|q| / |q_ref|)| <= span, or |q| <= big (not turbulent: not checked)."""
     if aq > big:

@@ -37,7 +37,7 @@ _KAPPA_HALVINGS = 6
 
 
 # --- compiled pieces ------------------------------------------------------------------------------------
-@numba.njit(inline="always", **JIT)
+@numba.njit(**JIT)
 def z_closed_form(p: float, kind: int, a: float, b: float, c: float) -> tuple[float, float]:
     """Z and dZ/dp [1/Pa] of the closed-form models: ideal; Papay (a, b: the temperature terms, c = p_c);
     CNGA (a: the temperature and gravity term)."""
@@ -50,7 +50,7 @@ def z_closed_form(p: float, kind: int, a: float, b: float, c: float) -> tuple[fl
     return 1.0 / denom, -a / PSI / (denom * denom)
 
 
-@numba.njit(inline="always", **JIT)
+@numba.njit(**JIT)
 def hermite_interval(p: float, inv_h: float, n_int: int) -> tuple[int, float, bool]:
     """Interval k and local coordinate t of p >= 0 in a table of step 1 / inv_h [Pa] with n_int intervals
     (:class:`gasgrid.gas.tabulation.ZTable`), and whether p lies beyond the table."""
@@ -59,7 +59,7 @@ def hermite_interval(p: float, inv_h: float, n_int: int) -> tuple[int, float, bo
     return k, s - k, s > n_int
 
 
-@numba.njit(inline="always", **JIT)
+@numba.njit(**JIT)
 def hermite_value(t: float, inv_h: float, a0: float, a1: float, a2: float, a3: float) -> tuple[float, float]:
     """Z and dZ/dp [1/Pa] of one table interval at local coordinate t."""
     return a0 + t * (a1 + t * (a2 + t * a3)), (a1 + t * (2.0 * a2 + 3.0 * t * a3)) * inv_h

@@ -95,7 +95,7 @@ def faces(x: F64, rho: F64, drho: F64, of: int, fi: I64, fk: F64, fp: F64, fmode
             D[2, i] = K * lam_q * fac * inv_rbar
 
 
-@numba.njit(inline="always", **JIT)
+@numba.njit(**JIT)
 def _resistor(pf: float, pt: float, q: float, zeta: float, area: float, dp_fix: float, rf: float, drf: float,
               rt: float, drt: float) -> tuple[float, float, float, float]:
     """Resistor row G = p_from - p_to - drop(q) [Pa] and dG/dp_from, dG/dp_to, dG/dq."""

@@ -48,7 +48,7 @@ PI_N, PI_FACE, PI_POINT, PI_FROM, PI_TO, PI_LAW, PI_F0, PI_T = range(8)
 PK_K, PK_LAM_Q_LAM, PK_H_OVER_A, PK_G_DZ, PK_VOL, PK_VOL_END = range(6)
 
 
-@numba.njit(inline="always", **JIT)
+@numba.njit(**JIT)
 def _z_off_table(p: float, kind: int, a: float, b: float, c: float, dz0: float) -> float:
     """Z where no table interval applies: closed forms, NaN, the tables' linear continuation below zero."""
     if kind != Z_TABLE:
