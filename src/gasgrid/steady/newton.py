@@ -47,49 +47,6 @@ class SuperLU:
 
 
 @dataclass(frozen=True)
-class SchurLU:
-    """Sparse LU after eliminating unknowns whose equation involves no other eliminated unknown.
-
-    ``elim`` lists indices k whose row k has, among the eliminated columns, only the diagonal entry (a pipe's
-    or resistor's law involves its own flow and the end pressures). With J = [[A, B], [C, D]] (K kept, E
-    eliminated, D diagonal) the step solves the Schur complement (A - B D^-1 C) x_K = b_K - B D^-1 b_E and
-    then x_E = D^-1 (b_E - C x_K): the same Newton step, factorising a system about a third of the size.
-    """
-
-    elim: NDArray[np.int64]
-    n: int
-    permc_spec: str = "COLAMD"
-
-    def __post_init__(self) -> None:
-        keep = np.ones(self.n, dtype=bool)
-        keep[self.elim] = False
-        object.__setattr__(self, "_keep", np.flatnonzero(keep))
-
-    def solve(self, J: Any, b: F64) -> F64:
-        """Solve J x = b; J is a scipy sparse matrix or anything with ``tocsc()``."""
-        J = J.tocsc()
-        keep: NDArray[np.int64] = self.__dict__["_keep"]
-        elim = self.elim
-        if len(elim) == 0:
-            return SuperLU(self.permc_spec).solve(J, b)
-        Jr = sp.csr_matrix(J)
-        rows_k = Jr[keep]
-        rows_e = Jr[elim]
-        d = rows_e[:, elim].diagonal()
-        if np.any(d == 0.0):
-            return SuperLU(self.permc_spec).solve(J, b)
-        A = rows_k[:, keep]
-        B = rows_k[:, elim]
-        C = rows_e[:, keep]
-        S = (A - B @ sp.diags(1.0 / d) @ C).tocsc()
-        x = np.empty_like(b)
-        be = b[elim]
-        x[keep] = spla.splu(S, permc_spec=self.permc_spec).solve(b[keep] - B @ (be / d))
-        x[elim] = (be - C @ x[keep]) / d
-        return x
-
-
-@dataclass(frozen=True)
 class NewtonOptions:
     tol: float = 1e-11
     max_iter: int = 60

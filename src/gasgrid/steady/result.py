@@ -515,13 +515,6 @@ def _violation_arrays(
     return {c: v[order] for c, v in out.items()}
 
 
-def _violations(
-    net: CompiledNetwork, sys: SteadySystem, p: F64, q: F64, supply_flow: F64, opts: SteadyOptions
-) -> pd.DataFrame:
-    """The violation table (see :func:`_violation_arrays`)."""
-    return pd.DataFrame(_violation_arrays(net, sys, p, q, supply_flow, opts), columns=VIOLATION_COLUMNS)
-
-
 def _v(kind: str, element: Any, quantity: str, value: float, bound: float, margin: float, unit: str,
        message: str) -> dict[str, Any]:
     return {"kind": kind, "element": str(element), "quantity": quantity, "value": float(value),

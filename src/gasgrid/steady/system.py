@@ -254,21 +254,6 @@ def _csc_pattern(sys: SteadySystem) -> tuple[I64, I64, I64, int]:
     return np.cumsum(indptr), urow.astype(np.int64), slot.astype(np.int64).ravel(), len(uniq)
 
 
-def coo_order_values(
-    sys: SteadySystem, d_bal_to: F64, d_bal_from: F64, d_from: F64, d_to: F64, d_q: F64
-) -> F64:
-    """Concatenate Jacobian values in the COO order used by :func:`build_system`."""
-    return np.concatenate(
-        [
-            d_bal_to[sys.brow_to >= 0],
-            d_bal_from[sys.brow_from >= 0],
-            d_from[sys.col_from >= 0],
-            d_to[sys.col_to >= 0],
-            d_q,
-        ]
-    )
-
-
 def _check_set_points(
     net: CompiledNetwork, b: I64, eq: I64, g_from: I64, g_to: I64, fixed_pi: F64, ref_supply: I64
 ) -> None:
