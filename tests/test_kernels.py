@@ -109,3 +109,24 @@ def test_resistor_kernel_matches_numpy(picard: bool, eos: EOS) -> None:
                     picard_q, picard, 0.3, 0.01, *out)
     for got, want in zip(out, (ref.F, ref.dF_dpi_from, ref.dF_dpi_to, ref.dF_dq), strict=True):
         _close(got, want)
+
+
+def test_stale_cache_guard_follows_dependencies(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Editing a file whose constants a kernel compiles in drops that kernel's numba cache."""
+    from gasgrid._jit import refresh_stale_caches
+
+    (tmp_path / "kern.py").write_text("X = 1\n")
+    dep = tmp_path / "dep.py"
+    dep.write_text("RE_FLOOR = 100.0\n")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    cached = cache / "kern.f-10.py311.nbi"
+    cached.write_text("")
+    assert refresh_stale_caches(tmp_path, ("kern",), "k.sha1", (dep,))  # first time: stamp, drop
+    assert not cached.exists()
+    cached.write_text("")
+    assert not refresh_stale_caches(tmp_path, ("kern",), "k.sha1", (dep,))  # nothing changed: keep
+    assert cached.exists()
+    dep.write_text("RE_FLOOR = 200.0\n")
+    assert refresh_stale_caches(tmp_path, ("kern",), "k.sha1", (dep,))  # a dependency changed: drop
+    assert not cached.exists()

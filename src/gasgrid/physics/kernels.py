@@ -12,11 +12,13 @@ Units: squared pressures Pa^2, flows kg/s, lengths m, temperatures K, viscosity 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from gasgrid._jit import refresh_stale_caches
 from gasgrid.physics.friction import (
     COLEBROOK,
     COLEBROOK_RTOL,
@@ -31,6 +33,10 @@ from gasgrid.units import G_ACCEL, PSI
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
+
+_HERE = Path(__file__).resolve().parent
+refresh_stale_caches(_HERE, ("kernels",), "physics-kernels.sha1",
+                     (_HERE / "friction.py", _HERE / "pipe.py", _HERE.parent / "units.py"))
 
 COMPILED_LAWS = (COLEBROOK, NIKURADSE, HOFER, SWAMEE_JAIN, FIXED)
 """Friction-law codes evaluated inside :func:`pipe_kernel`; other codes take λ from the caller."""

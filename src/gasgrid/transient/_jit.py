@@ -12,36 +12,24 @@ writable; an installed, read-only package is only ever replaced as a whole, whic
 
 from __future__ import annotations
 
-import hashlib
-import os
 from pathlib import Path
+
+from gasgrid._jit import refresh_stale_caches as _refresh
 
 JIT = dict(cache=True, error_model="numpy", nogil=True)
 KERNEL_MODULES = ("_jit", "gas_kernels", "friction_kernels", "kernels", "sweep", "linear", "stations", "fastpath")
 _STAMP = "transient-kernels.sha1"
 
 
+_PACKAGE = Path(__file__).resolve().parent.parent
+DEPENDENCIES = tuple(_PACKAGE / f for f in ("physics/friction.py", "physics/pipe.py", "units.py"))
+"""Files outside the package whose constants the kernels compile in."""
+
+
 def refresh_stale_caches(folder: Path | None = None) -> bool:
-    """Delete the numba caches of the kernel modules if any of their sources changed since the caches were
-    written; returns whether it deleted. Best effort: file-system errors leave the caches as they are."""
-    here = folder or Path(__file__).parent
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return False  # caches live elsewhere, keyed by path; nothing here to compare with
-    try:
-        digest = hashlib.sha1(b"".join((here / f"{m}.py").read_bytes() for m in KERNEL_MODULES)).hexdigest()
-        cache = here / "__pycache__"
-        stamp = cache / _STAMP
-        if stamp.is_file() and stamp.read_text() == digest:
-            return False
-        if not cache.is_dir() or not os.access(cache, os.W_OK):
-            return False
-        for m in KERNEL_MODULES:
-            for f in [*cache.glob(f"{m}.*.nbi"), *cache.glob(f"{m}.*.nbc")]:
-                f.unlink(missing_ok=True)
-        stamp.write_text(digest)
-        return True
-    except OSError:
-        return False
+    """Delete the numba caches of the kernel modules if any of their sources (or :data:`DEPENDENCIES`) changed
+    since the caches were written; returns whether it deleted (see :mod:`gasgrid._jit`)."""
+    return _refresh(folder or Path(__file__).parent, KERNEL_MODULES, _STAMP, DEPENDENCIES)
 
 
 refresh_stale_caches()
