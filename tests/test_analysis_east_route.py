@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -56,5 +57,13 @@ def test_cli_commands(tmp_path: Path) -> None:
     r = runner.invoke(app, ["contingency", "gaslib-11", "--workers", "0", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert (out / "ranking.csv").exists() and (out / "n1_section.html").exists()
+    assert not list(out.glob("*.tmp"))  # written through temporary files, none left behind
+    # hydraulics only (what a pandapipes loop does): same scenarios, nothing curtailed
+    out2 = tmp_path / "n1-hydraulic"
+    r = runner.invoke(app, ["contingency", "gaslib-11", "--workers", "0", "--no-curtail", "--out", str(out2)])
+    assert r.exit_code == 0, r.output
+    full, hyd = pd.read_csv(out / "ranking.csv"), pd.read_csv(out2 / "ranking.csv")
+    assert sorted(full["scenario"]) == sorted(hyd["scenario"])
+    assert not hyd["curtailed"].any()
     r = runner.invoke(app, ["n-1", "no-such-case"])
     assert r.exit_code == 6

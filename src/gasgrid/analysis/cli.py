@@ -67,6 +67,9 @@ def contingency(
                                              "resumes where it stopped)")] = None,
     scale: Annotated[float, typer.Option("--scale", help="scale the case's demand")] = 1.0,
     top: Annotated[int, typer.Option("--top", help="rows of the ranked table")] = 15,
+    curtail: Annotated[bool, typer.Option("--curtail/--no-curtail", help="least curtailment (HiGHS) for outages "
+                                          "the hydraulics cannot serve; --no-curtail: hydraulics only, unserved "
+                                          "demand then counts islands only")] = True,
 ) -> None:
     """N-1 contingency sweep: each element out in turn, ranked by unserved demand, then pressure margin.
 
@@ -74,9 +77,11 @@ def contingency(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from gasgrid.analysis.contingency import ContingencyOptions
     from gasgrid.analysis.east_route import east_route_n1_section, east_route_scenarios, node_groups
     from gasgrid.analysis.scenario import n_minus_1_scenarios
     from gasgrid.analysis.sweep import run_sweep
+    from gasgrid.io.atomic import atomic_path, atomic_write_text
 
     try:
         net = _load(case, scale)
@@ -91,7 +96,7 @@ def contingency(
             task = bar.add_task(net.name, total=len(scenarios))
             result = run_sweep(
                 compiled, scenarios, executor="serial" if workers == 0 and scheduler is None else "dask",
-                n_workers=max(workers, 1), scheduler=scheduler, out=out,
+                n_workers=max(workers, 1), scheduler=scheduler, out=out, options=ContingencyOptions(curtail=curtail),
                 progress=lambda done, total: bar.update(task, completed=done + len(scenarios) - total),
             )
     except GasgridError as exc:
@@ -113,8 +118,9 @@ def contingency(
             console.print(_frame_table(prov.reset_index(), "unserved demand per group (kg/s)"))
     if out is not None:
         section = east_route_n1_section(ranked, net, **({} if case.lower().startswith("east-route") else {"note": ""}))
-        (out / "n1_section.html").write_text(section, encoding="utf-8")
-        ranked.to_csv(out / "ranking.csv", index=False)
+        atomic_write_text(out / "n1_section.html", section)
+        with atomic_path(out / "ranking.csv") as tmp:
+            ranked.to_csv(tmp, index=False)
         console.print(f"ranking.csv and n1_section.html written to {out}/")
     failed = int((ranked["error"] != "").sum())
     if failed:
