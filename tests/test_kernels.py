@@ -130,3 +130,28 @@ def test_stale_cache_guard_follows_dependencies(tmp_path) -> None:  # type: igno
     dep.write_text("RE_FLOOR = 200.0\n")
     assert refresh_stale_caches(tmp_path, ("kern",), "k.sha1", (dep,))  # a dependency changed: drop
     assert not cached.exists()
+
+
+@pytest.mark.parametrize("case", ["gaslib-582", "east-route"])
+def test_nodal_step_equals_full_lu(case: str) -> None:
+    """The nodal elimination (default Newton linear solver) gives the step of a full sparse LU of the same
+    Jacobian, also with kept arcs (stations on discharge control, regulators: east-route)."""
+    import scipy.sparse.linalg as spla
+
+    from gasgrid.cases import load_case
+    from gasgrid.steady.assemble import Assembler
+    from gasgrid.steady.nodal import NodalLU, _pattern
+    from gasgrid.steady.solver import _system_for, arc_set_points, node_withdrawal
+    from gasgrid.steady.system import arc_behaviour
+
+    c = load_case(case).compile()
+    sys_ = _system_for(c, arc_behaviour(c))
+    asm = Assembler(c, sys_, arc_set_points(c), node_withdrawal(c))
+    rng = np.random.default_rng(1)
+    x = np.concatenate([np.full(sys_.n_free, 0.8), rng.normal(0.0, 50.0, sys_.n - sys_.n_free)])
+    F, J = asm(x, True)
+    if case == "east-route":  # stations and regulators keep their flow unknowns in the reduced system
+        assert len(_pattern(sys_, "COLAMD").kept) > 0
+    want = spla.splu(J.tocsc()).solve(-F)
+    got = NodalLU().solve(J, -F)
+    np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-10 * np.max(np.abs(want)))
