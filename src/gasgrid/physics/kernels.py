@@ -45,6 +45,28 @@ _LN10 = math.log(10.0)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def colebrook_kernel(re: float, rel: float, x0: float) -> tuple[float, float, float]:
+    """Colebrook–White λ, d ln λ / d ln Re and x = 1/√λ at Re > 0 and relative roughness k/D, to
+    ``COLEBROOK_RTOL`` (see :func:`gasgrid.physics.friction.colebrook`). Newton on x from ``x0`` if > 0 (a
+    previous value: one or two steps), else from Swamee–Jain. Shared by the steady and transient kernels."""
+    a = rel / 3.71
+    b = 2.51 / re
+    x = x0 if x0 > 0.0 else max(-0.5 * math.log10(rel / 3.7 + 5.74 / re**0.9), 0.1)
+    for _ in range(50):
+        s = a + b * x
+        g = x + 2.0 * math.log10(s)
+        dg = 1.0 + 2.0 * b / (_LN10 * s)
+        step = g / dg
+        x = x - step
+        if abs(step) <= COLEBROOK_RTOL * abs(x):
+            break
+    s = a + b * x
+    dg = 1.0 + 2.0 * b / (_LN10 * s)
+    dx_dlnre = (2.0 * b * x / (_LN10 * s)) / dg
+    return x**-2, -2.0 * dx_dlnre / x, x
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _friction(law: int, q_abs: float, D: float, k: float, mu: float, lam_fixed: float,
               x0: float = 0.0) -> tuple[float, float, float]:
     """λ, d ln λ / d ln q and (Colebrook) 1/√λ of one pipe (see :func:`gasgrid.physics.friction.darcy_friction`).
@@ -66,25 +88,8 @@ def _friction(law: int, q_abs: float, D: float, k: float, mu: float, lam_fixed: 
             lam = lam_lam
         return lam, 0.0 if frozen else -lam_lam / lam, 0.0
     if law == COLEBROOK:
-        a = rel / 3.71
-        b = 2.51 / re
-        if x0 > 0.0:
-            x = x0
-        else:
-            x = -0.5 * math.log10(rel / 3.7 + 5.74 / re**0.9)
-            x = max(x, 0.1)
-        for _ in range(50):
-            s = a + b * x
-            g = x + 2.0 * math.log10(s)
-            dg = 1.0 + 2.0 * b / (_LN10 * s)
-            step = g / dg
-            x = x - step
-            if abs(step) <= COLEBROOK_RTOL * abs(x):
-                break
-        s = a + b * x
-        dg = 1.0 + 2.0 * b / (_LN10 * s)
-        dx_dlnre = (2.0 * b * x / (_LN10 * s)) / dg
-        return x**-2, 0.0 if frozen else -2.0 * dx_dlnre / x, x
+        lam, dln, x = colebrook_kernel(re, rel, x0)
+        return lam, 0.0 if frozen else dln, x
     if law == HOFER:
         lg = math.log10(re / 7.0)
         u = 4.518 * lg / re + rel / 3.71

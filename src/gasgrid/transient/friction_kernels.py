@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gasgrid.physics import friction as phys
+from gasgrid.physics.kernels import colebrook_kernel
 from gasgrid.transient._jit import JIT
 from gasgrid.units import M_AIR, R_UNIVERSAL
 
@@ -89,24 +90,6 @@ def _frozen(law: I64, fp: F64, xfac: float) -> None:
 
 
 @numba.njit(**JIT)
-def _colebrook(re: float, rel: float, x0: float) -> tuple[float, float]:
-    a = rel / 3.71
-    b = 2.51 / re
-    x = x0 if x0 > 0.0 else max(-0.5 * math.log10(rel / 3.7 + 5.74 / re**0.9), 0.1)
-    for _ in range(50):
-        s = a + b * x
-        g = x + 2.0 * math.log10(s)
-        dg = 1.0 + 2.0 * b / (_LN10 * s)
-        step = g / dg
-        x = x - step
-        if abs(step) <= RTOL * abs(x):
-            break
-    s = a + b * x
-    dg = 1.0 + 2.0 * b / (_LN10 * s)
-    return x**-2, -2.0 * ((2.0 * b * x / (_LN10 * s)) / dg) / x
-
-
-@numba.njit(**JIT)
 def _aga(re: float, rel: float) -> tuple[float, float]:
     ft = max(4.0 * math.log10(re) - 6.0, 1.0)
     for _ in range(50):
@@ -137,7 +120,7 @@ def law_lambda(code: int, q_abs: float, D: float, rel: float, mu: float, lam_fix
     frozen = re_raw < RE_FLOOR
     re = max(re_raw, RE_FLOOR)
     if code == COLEBROOK:
-        lam, d = _colebrook(re, rel, x0)
+        lam, d, _ = colebrook_kernel(re, rel, x0)
     elif code == NIKURADSE:
         lam_lam = 64.0 / re
         x = 2.0 * math.log10(3.71 / rel) if rel > 0.0 else math.inf

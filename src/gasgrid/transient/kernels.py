@@ -187,16 +187,8 @@ def evaluate(x: F64, dp_var: I64, dp_T: I64, dp_single: int, RT: F64, zkind: int
         s = x[ops + k]
         i = ps_sup[k]
         F[ops + k] = -(x[ps_node[k]] - supply_p[i] if supply_on[i] else Q_SCALE * s)
-    bnd = np.zeros(n_nodes)
-    for i in range(sup_node.size):
-        if supply_on[i] and not sup_fixed[i]:
-            bnd[sup_node[i]] += supply_flow[i]
-    for i in range(dem_node.size):
-        bnd[dem_node[i]] -= demand_flow[i]
-    for k in range(ps_sup.size):
-        bnd[ps_node[k]] += x[ops + k]
-    for nd in range(fuel.size):
-        bnd[nd] -= fuel[nd]
+    bnd = node_boundary(x, ops, n_nodes, sup_node, supply_on, sup_fixed, supply_flow, dem_node, demand_flow, ps_sup,
+                        ps_node, fuel)
     for nd in range(n_nodes):
         F[nd] += bnd[nd]
     if want_r:
@@ -291,6 +283,24 @@ def scaled_max(dx: F64, inv_scale: F64) -> float:
         elif v != v:
             return v
     return out
+
+
+@numba.njit(**JIT)
+def node_boundary(x: F64, ops: int, n_nodes: int, sup_node: I64, supply_on: B, sup_fixed: B, supply_flow: F64,
+                  dem_node: I64, demand_flow: F64, ps_sup: I64, ps_node: I64, fuel: F64) -> F64:
+    """Net boundary inflow per node [kg/s]: flow supplies in service, minus demands, plus the pressure supplies'
+    flow unknowns (``x[ops + k]``), minus stations' fuel drawn at their inlet node."""
+    bnd = np.zeros(n_nodes)
+    for i in range(sup_node.size):
+        if supply_on[i] and not sup_fixed[i]:
+            bnd[sup_node[i]] += supply_flow[i]
+    for i in range(dem_node.size):
+        bnd[dem_node[i]] -= demand_flow[i]
+    for k in range(ps_sup.size):
+        bnd[ps_node[k]] += x[ops + k]
+    for nd in range(fuel.size):
+        bnd[nd] -= fuel[nd]
+    return bnd
 
 
 @numba.njit(**JIT)

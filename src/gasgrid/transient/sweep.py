@@ -38,7 +38,16 @@ from gasgrid.transient.friction_kernels import (
     local_model,
 )
 from gasgrid.transient.gas_kernels import Z_TABLE, densities, hermite_interval, hermite_value, z_closed_form
-from gasgrid.transient.kernels import AI_FROM, AI_TO, L_NODES, L_OFF_OTHER, L_OFF_PS, Q_SCALE, arc_row
+from gasgrid.transient.kernels import (
+    AI_FROM,
+    AI_TO,
+    L_NODES,
+    L_OFF_OTHER,
+    L_OFF_PS,
+    Q_SCALE,
+    arc_row,
+    node_boundary,
+)
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -220,16 +229,8 @@ def _junction_rows(x: F64, lay: I64, ai: I64, ap: F64, rho_s: F64, drho_s: F64, 
         s = x[ops + k]
         i = ps_sup[k]
         R[ops + k] = c * 0.0 + (x[ps_node[k]] - supply_p[i] if supply_on[i] else Q_SCALE * s) - hist[ops + k]
-    bnd = np.zeros(n_nodes)
-    for i in range(sup_node.size):
-        if supply_on[i] and not sup_fixed[i]:
-            bnd[sup_node[i]] += supply_flow[i]
-    for i in range(dem_node.size):
-        bnd[dem_node[i]] -= demand_flow[i]
-    for k in range(ps_sup.size):
-        bnd[ps_node[k]] += x[ops + k]
-    for nd in range(fuel.size):
-        bnd[nd] -= fuel[nd]
+    bnd = node_boundary(x, ops, n_nodes, sup_node, supply_on, sup_fixed, supply_flow, dem_node, demand_flow, ps_sup,
+                        ps_node, fuel)
     for nd in range(n_nodes):
         R[nd] = c * Mn[nd] - (Fn[nd] + bnd[nd]) - hist[nd]
 
