@@ -115,15 +115,10 @@ class CurtailmentResult:
 
 def hydraulic_failures(net: CompiledNetwork, res: SteadyResult, tol_bar: float = 1e-6) -> NDArray[np.bool_]:
     """Per node: pressure collapsed, or below p_min (by more than ``tol_bar``)."""
-    fail = np.zeros(net.n_nodes, dtype=bool)
-    if res.node_pi is not None:
-        fail |= np.isfinite(res.node_pi) & (res.node_pi <= 0.0)  # collapsed (what ``res.collapse`` lists)
-    elif len(res.collapse):
-        fail[[net.node_index(n) for n in res.collapse.index]] = True
-    p = res.p_Pa if res.p_Pa is not None else res.nodes["p_Pa"].to_numpy(float)
+    assert res.node_pi is not None and res.p_Pa is not None  # every solve's result carries its arrays
     with np.errstate(invalid="ignore"):
-        fail |= np.isfinite(p) & (p < net.p_min - tol_bar * 1e5)
-    return fail
+        collapsed = np.isfinite(res.node_pi) & (res.node_pi <= 0.0)  # what ``res.collapse`` lists
+        return collapsed | (np.isfinite(res.p_Pa) & (res.p_Pa < net.p_min - tol_bar * 1e5))
 
 
 def supply_overruns(res: SteadyResult, rtol: float = 1e-6) -> list[str]:
