@@ -26,7 +26,7 @@ from gasgrid.physics.kernels import (
     resistor_kernel,
 )
 from gasgrid.physics.pipe import PI_FLOOR
-from gasgrid.steady.system import Behaviour, SteadySystem
+from gasgrid.steady.system import Behaviour, SteadySystem, member
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -42,6 +42,10 @@ class ArcSetPoints:
     power_set: F64  # W (shaft) for POWER
 
 
+_BEHAVIOURS = [(beh, int(beh)) for beh in Behaviour]
+_BEHAVIOUR_EDGES = np.arange(len(Behaviour) + 1)
+
+
 class Assembler:
     """Evaluates F(x) and J(x) for one :class:`SteadySystem` (pure given its inputs)."""
 
@@ -52,8 +56,9 @@ class Assembler:
         b = sys.behaviour[eq]
         self.beh = b
         self.pi_fixed_groups = np.where(np.isnan(sys.group_fixed_pi), 0.0, sys.group_fixed_pi)
-        ref_pi = np.nanmax(np.concatenate([sys.group_fixed_pi, sets.pi_set, [1e10]]))
-        self.pi_s = float(ref_pi)
+        # fmax ignores NaN (groups without a reference, arcs without a set point)
+        self.pi_s = float(max(np.fmax.reduce(sys.group_fixed_pi, initial=1e10),
+                              np.fmax.reduce(sets.pi_set, initial=1e10)))
         # withdrawal per group (kg/s): demands minus fixed-flow supplies
         self.w_group = np.bincount(sys.group, weights=withdrawal, minlength=sys.n_groups)
         self.q_s = float(max(np.abs(withdrawal).sum() / 2.0, 1e-3))
@@ -73,10 +78,10 @@ class Assembler:
         self.u_sel = np.flatnonzero(pos[U.arc] >= 0)
         self.u_row = pos[U.arc[self.u_sel]]
         order = np.argsort(b, kind="stable")
-        bounds = np.searchsorted(b[order], np.arange(len(Behaviour) + 1))
-        self.rows = {beh: order[bounds[int(beh)]:bounds[int(beh) + 1]] for beh in Behaviour}
+        bounds = np.searchsorted(b[order], _BEHAVIOUR_EDGES)
+        self.rows = {beh: order[bounds[k]:bounds[k + 1]] for beh, k in _BEHAVIOURS}
         tw = np.flatnonzero(sys.twin_of >= 0)
-        for field, vals in (("set point", sets.pi_set), ("ratio", sets.ratio2)):
+        for field, vals in (("set point", sets.pi_set), ("ratio", sets.ratio2)) if len(tw) else ():
             a, p = vals[tw], vals[sys.twin_of[tw]]
             bad = ~((a == p) | (np.isnan(a) & np.isnan(p)))
             if bad.any():
@@ -92,11 +97,14 @@ class Assembler:
         self.q_set = sets.q_set[eq]
         self.power_set = sets.power_set[eq]
         # stations on power control: index into the compressor block
-        cs_of_arc = np.full(net.n_arcs, -1, dtype=np.int64)
-        cs_of_arc[net.compressor.arc] = np.arange(len(net.compressor))
         self.pw_rows = self.rows[Behaviour.POWER]
-        self.pw_cs = cs_of_arc[eq[self.pw_rows]]
-        self.p_s = float(max(np.nanmax(self.power_set[self.pw_rows], initial=0.0), 1e6))
+        self.pw_cs = np.zeros(0, dtype=np.int64)
+        self.p_s = 1e6
+        if len(self.pw_rows):
+            cs_of_arc = np.full(net.n_arcs, -1, dtype=np.int64)
+            cs_of_arc[net.compressor.arc] = np.arange(len(net.compressor))
+            self.pw_cs = cs_of_arc[eq[self.pw_rows]]
+            self.p_s = float(max(np.nanmax(self.power_set[self.pw_rows], initial=0.0), 1e6))
         self._prepare_kernels()
 
     def _prepare_kernels(self) -> None:
@@ -107,7 +115,7 @@ class Assembler:
         self.k_law = np.ascontiguousarray(P.law[s], dtype=np.int64)
         self.k_D = np.ascontiguousarray(P.diameter[s], dtype=float)
         self.k_rough = np.ascontiguousarray(P.roughness[s], dtype=float)
-        self.k_mu = np.ascontiguousarray(np.broadcast_to(np.asarray(net.gas.viscosity, dtype=float), (n,)))
+        self.k_mu = np.full(n, float(net.gas.viscosity))
         self.k_len = np.ascontiguousarray(P.length[s], dtype=float)
         self.k_dh = np.ascontiguousarray(self.p_dh, dtype=float)
         self.k_T = np.ascontiguousarray(P.temperature[s], dtype=float)
@@ -117,8 +125,8 @@ class Assembler:
         self.k_x = np.zeros(n)  # Colebrook 1/sqrt(lambda) of the last evaluation (warm start)
         fixed = self.k_law == FIXED
         self.k_lam[fixed] = P.lambda_fixed[s][fixed]
-        self.k_numpy_laws = np.flatnonzero(~np.isin(self.k_law, COMPILED_LAWS))  # classic equations, AGA
-        self.k_numpy_laws = self.k_numpy_laws[self.k_law[self.k_numpy_laws] != FIXED]
+        # classic equations and AGA: λ by numpy, passed in (fixed λ is passed in as given)
+        self.k_numpy_laws = np.flatnonzero(~member(self.k_law, COMPILED_LAWS))
         R = net.resistor
         self.k_r_drag = np.ascontiguousarray(R.drag[self.r_sel], dtype=float)
         self.k_r_D = np.ascontiguousarray(R.diameter[self.r_sel], dtype=float)
@@ -131,10 +139,6 @@ class Assembler:
         free = np.flatnonzero(sys.free_col >= 0)
         self.free_groups = free
         self.free_cols = sys.free_col[free]
-        self.sel_bto = np.flatnonzero(sys.brow_to >= 0)
-        self.sel_bfrom = np.flatnonzero(sys.brow_from >= 0)
-        self.sel_cfrom = np.flatnonzero(sys.col_from >= 0)
-        self.sel_cto = np.flatnonzero(sys.col_to >= 0)
         self.active_rows = [beh for beh in (Behaviour.SET_TO, Behaviour.SET_FROM, Behaviour.RATIO, Behaviour.FLOW)
                             if len(self.rows[beh])]
 
@@ -284,14 +288,14 @@ class ArcJacobian:
 
     def tocsc(self) -> sp.csc_matrix:
         """The assembled Jacobian (CSC, fixed sparsity pattern of the system)."""
-        a = self.asm
+        sys = self.sys
         vals = np.concatenate(
             [
-                np.full(len(a.sel_bto), self.inv_qs),
-                np.full(len(a.sel_bfrom), -self.inv_qs),
-                self.c_from[a.sel_cfrom],
-                self.c_to[a.sel_cto],
+                np.full(int(np.count_nonzero(sys.brow_to >= 0)), self.inv_qs),
+                np.full(int(np.count_nonzero(sys.brow_from >= 0)), -self.inv_qs),
+                self.c_from[sys.col_from >= 0],
+                self.c_to[sys.col_to >= 0],
                 self.d_q,
             ]
         )
-        return self.sys.matrix(vals)
+        return sys.matrix(vals)

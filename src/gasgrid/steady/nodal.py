@@ -22,6 +22,7 @@ import scipy.sparse.linalg as spla
 from numba import njit
 from numpy.typing import NDArray
 
+from gasgrid.linalg.pattern import coo_pattern
 from gasgrid.steady.assemble import ArcJacobian
 from gasgrid.steady.system import Behaviour, SteadySystem, member
 
@@ -36,18 +37,6 @@ ELIMINABLE = (Behaviour.PIPE, Behaviour.RESISTOR, Behaviour.PUMP, Behaviour.FLOW
 class _Pattern:
     elim: I64  # eq-arc positions eliminated
     kept: I64  # eq-arc positions kept as unknowns
-    # masks over elim: which of the four Laplacian entries exist (balance row and pressure column free)
-    e_tf: B8
-    e_tt: B8
-    e_ff: B8
-    e_ft: B8
-    e_bto: B8
-    e_bfrom: B8
-    k_bto: B8
-    k_bfrom: B8
-    k_cf: B8
-    k_ct: B8
-    slot: I64
     s_elim: I64  # (len(elim), 4): slots of the entries (to,from-col) (to,to-col) (from,from-col) (from,to-col), or -1
     s_kept: I64  # (len(kept), 5): slots of (bal-to, q) (bal-from, q) (arc, from-col) (arc, to-col) (arc, q), or -1
     indices: NDArray[np.int32]
@@ -55,52 +44,88 @@ class _Pattern:
     nnz: int
     n: int  # size of the reduced system
     permc_spec: str
+    row_perm: I64  # static pivoting: row i of the permuted system is row row_perm[i] (kept arcs swapped with a balance)
 
 
 def _pattern(sys: SteadySystem, permc_spec: str) -> _Pattern:
     cached: _Pattern | None = sys.__dict__.get("_nodal_pattern")
     if cached is not None and cached.permc_spec == permc_spec:
         return cached
-    beh = sys.behaviour[sys.eq_arcs]
-    is_e = member(beh, ELIMINABLE)
+    is_e = member(sys.behaviour[sys.eq_arcs], ELIMINABLE)
     elim = np.flatnonzero(is_e)
     kept = np.flatnonzero(~is_e)
-    nf = sys.n_free
-    n = nf + len(kept)
-    kcol = nf + np.arange(len(kept))  # column (and row) of each kept arc's flow
-    bt, bf, cf, ct = sys.brow_to, sys.brow_from, sys.col_from, sys.col_to
-    e_bto, e_bfrom = bt[elim] >= 0, bf[elim] >= 0
-    e_cf, e_ct = cf[elim] >= 0, ct[elim] >= 0
-    e_tf, e_tt, e_ff, e_ft = e_bto & e_cf, e_bto & e_ct, e_bfrom & e_cf, e_bfrom & e_ct
-    k_bto, k_bfrom = bt[kept] >= 0, bf[kept] >= 0
-    k_cf, k_ct = cf[kept] >= 0, ct[kept] >= 0
-    rows = [bt[elim][e_tf], bt[elim][e_tt], bf[elim][e_ff], bf[elim][e_ft],
-            bt[kept][k_bto], bf[kept][k_bfrom], kcol[k_cf], kcol[k_ct], kcol]
-    cols = [cf[elim][e_tf], ct[elim][e_tt], cf[elim][e_ff], ct[elim][e_ft],
-            kcol[k_bto], kcol[k_bfrom], cf[kept][k_cf], ct[kept][k_ct], kcol]
-    r = np.concatenate(rows).astype(np.int64)
-    c = np.concatenate(cols).astype(np.int64)
-    key = c * max(n, 1) + r
-    uniq, slot = np.unique(key, return_inverse=True)
-    ucol, urow = uniq // max(n, 1), uniq % max(n, 1)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(indptr, ucol + 1, 1)
-    slot = slot.astype(np.int64).ravel()
-    s_elim = np.full((len(elim), 4), -1, dtype=np.int64)
-    s_kept = np.full((len(kept), 5), -1, dtype=np.int64)
-    pos = 0
-    for target, j, mask in ((s_elim, 0, e_tf), (s_elim, 1, e_tt), (s_elim, 2, e_ff), (s_elim, 3, e_ft),
-                            (s_kept, 0, k_bto), (s_kept, 1, k_bfrom), (s_kept, 2, k_cf), (s_kept, 3, k_ct),
-                            (s_kept, 4, np.ones(len(kept), dtype=bool))):
-        cnt = int(mask.sum())
-        target[mask, j] = slot[pos:pos + cnt]
-        pos += cnt
-    pat = _Pattern(elim=elim, kept=kept, e_tf=e_tf, e_tt=e_tt, e_ff=e_ff, e_ft=e_ft, e_bto=e_bto, e_bfrom=e_bfrom,
-                   k_bto=k_bto, k_bfrom=k_bfrom, k_cf=k_cf, k_ct=k_ct, slot=slot, s_elim=s_elim, s_kept=s_kept,
-                   indices=urow.astype(np.int32), indptr=np.cumsum(indptr).astype(np.int32), nnz=len(uniq), n=n,
-                   permc_spec=permc_spec)
+    n = sys.n_free + len(kept)
+    indptr, indices, s_elim, s_kept = _pattern_kernel(n, sys.n_free, elim, kept, sys.brow_to, sys.brow_from,
+                                                      sys.col_from, sys.col_to)
+    pat = _Pattern(elim=elim, kept=kept, s_elim=s_elim, s_kept=s_kept, indices=indices, indptr=indptr,
+                   nnz=len(indices), n=n, permc_spec=permc_spec, row_perm=_static_row_perm(sys, kept, n))
     sys.__dict__["_nodal_pattern"] = pat
     return pat
+
+
+@njit(cache=True, nogil=True)
+def _pattern_kernel(n: int, nf: int, elim: I64, kept: I64, brow_to: I64, brow_from: I64, col_from: I64,
+                    col_to: I64) -> tuple[NDArray[np.int32], NDArray[np.int32], I64, I64]:
+    """CSC pattern of the reduced system and the slots each arc writes (see :class:`_Pattern`).
+
+    An eliminated arc couples the balances of its end super-nodes with their pressures (four entries where
+    row and column are free); a kept arc adds its flow column to its balances and its own row."""
+    ne, nk = elim.shape[0], kept.shape[0]
+    rows = np.empty(4 * ne + 5 * nk, dtype=np.int64)
+    cols = np.empty(4 * ne + 5 * nk, dtype=np.int64)
+    where = np.empty(4 * ne + 5 * nk, dtype=np.int64)  # flat position in s_elim (< 4 ne) or 4 ne + in s_kept
+    s_elim = np.full((ne, 4), -1, dtype=np.int64)
+    s_kept = np.full((nk, 5), -1, dtype=np.int64)
+    m = 0
+    for i in range(ne):
+        a = elim[i]
+        r2 = (brow_to[a], brow_to[a], brow_from[a], brow_from[a])
+        c2 = (col_from[a], col_to[a], col_from[a], col_to[a])
+        for j in range(4):
+            if r2[j] >= 0 and c2[j] >= 0:
+                rows[m], cols[m], where[m] = r2[j], c2[j], 4 * i + j
+                m += 1
+    for i in range(nk):
+        a = kept[i]
+        kc = nf + i
+        r5 = (brow_to[a], brow_from[a], kc, kc, kc)
+        c5 = (kc, kc, col_from[a], col_to[a], kc)
+        for j in range(5):
+            if r5[j] >= 0 and c5[j] >= 0:
+                rows[m], cols[m], where[m] = r5[j], c5[j], 4 * ne + 5 * i + j
+                m += 1
+    indptr, indices, slot = coo_pattern(n, rows[:m], cols[:m])
+    for k in range(m):
+        w = where[k]
+        if w < 4 * ne:
+            s_elim[w // 4, w % 4] = slot[k]
+        else:
+            w -= 4 * ne
+            s_kept[w // 5, w % 5] = slot[k]
+    return indptr, indices, s_elim, s_kept
+
+
+def _static_row_perm(sys: SteadySystem, kept: I64, n: int) -> I64:
+    """A row permutation giving the reduced system a structurally non-zero diagonal, for factorisation without
+    pivoting: a kept arc's equation fixes a pressure (``p_to`` for set points on the outlet and ratio control,
+    ``p_from`` on the inlet) and has no entry on its own flow, so it swaps rows with the balance of the super-node
+    it fixes, whose entry on that flow is +-1/q_s."""
+    perm = np.arange(n, dtype=np.int64)
+    nf = sys.n_free
+    beh = sys.behaviour[sys.eq_arcs[kept]]
+    taken = np.zeros(n, dtype=bool)
+    for i in range(len(kept)):
+        a = kept[i]
+        if beh[i] in (Behaviour.SET_TO, Behaviour.RATIO):
+            r = sys.brow_to[a]
+        elif beh[i] == Behaviour.SET_FROM:
+            r = sys.brow_from[a]
+        else:
+            continue
+        if r >= 0 and not taken[r]:
+            taken[r] = True
+            perm[nf + i], perm[r] = r, nf + i
+    return perm
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Sparse linear algebra for the solvers' inner loops: sparsity patterns and a static-pivot sparse LU."""
