@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gasgrid.errors import InputError
+from gasgrid.linalg.pattern import coo_pattern
 from gasgrid.model.compiled import CompiledNetwork
 
 F64 = NDArray[np.float64]
@@ -44,14 +45,8 @@ class Pattern:
 
     @classmethod
     def from_coo(cls, n: int, rows: I64, cols: I64) -> Pattern:
-        key = cols.astype(np.int64) * n + rows.astype(np.int64)
-        uniq, slot = np.unique(key, return_inverse=True)
-        ucols = uniq // n
-        indices = (uniq % n).astype(np.int32)
-        indptr = np.zeros(n + 1, dtype=np.int32)
-        np.add.at(indptr, ucols + 1, 1)
-        indptr = np.cumsum(indptr).astype(np.int32)
-        return cls(n=n, rows=rows, cols=cols, slot=slot.astype(np.int64), indices=indices, indptr=indptr)
+        indptr, indices, slot = coo_pattern(n, rows.astype(np.int64), cols.astype(np.int64))
+        return cls(n=n, rows=rows, cols=cols, slot=slot, indices=indices, indptr=indptr)
 
     @property
     def nnz(self) -> int:
