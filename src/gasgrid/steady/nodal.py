@@ -15,6 +15,7 @@ eliminated arc has ∂F/∂q = 0 the step falls back to the full sparse LU.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,6 +23,7 @@ import scipy.sparse.linalg as spla
 from numba import njit
 from numpy.typing import NDArray
 
+from gasgrid._jit import refresh_stale_caches
 from gasgrid.linalg.pattern import coo_pattern
 from gasgrid.steady.assemble import ArcJacobian
 from gasgrid.steady.system import Behaviour, SteadySystem, member
@@ -29,6 +31,9 @@ from gasgrid.steady.system import Behaviour, SteadySystem, member
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 B8 = NDArray[np.bool_]
+
+_HERE = Path(__file__).resolve().parent
+refresh_stale_caches(_HERE, ("nodal",), "steady-nodal.sha1", (_HERE.parent / "linalg" / "pattern.py",))
 
 ELIMINABLE = (Behaviour.PIPE, Behaviour.RESISTOR, Behaviour.PUMP, Behaviour.FLOW)
 
