@@ -168,10 +168,12 @@ def pipe_kernel(
         if abs(s) < 1e-8:
             phi = 1.0 + s / 2.0
             dphi = 0.5 + s / 3.0
+            es = math.exp(s)
         else:
-            phi = math.expm1(s) / s
-            dphi = (s * math.exp(s) - math.expm1(s)) / (s * s)
-        es = math.exp(s)
+            em1 = math.expm1(s)
+            es = em1 + 1.0
+            phi = em1 / s
+            dphi = (s * es - em1) / (s * s)
         Le = length[e] * phi
         qe = q[e]
         qa = abs(qe)
@@ -188,7 +190,8 @@ def pipe_kernel(
             dh_dq = slope
         else:
             b = lam_e * qa
-            m = (k_lam**4 + b**4) ** 0.25
+            k2, b2 = k_lam * k_lam, b * b
+            m = math.sqrt(math.sqrt(k2 * k2 + b2 * b2))
             h = qe * m
             dh_dq = m + qa * (b / m) ** 3 * lam_e * (1.0 + dln)
         geo = 1.0 / (D * area * area)
