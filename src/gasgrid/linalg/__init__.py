@@ -1,0 +1,16 @@
+"""gasgrid.linalg: compiled sparse linear algebra for the solvers' inner loops.
+
+:mod:`gasgrid.linalg.sparse_lu` factorises matrices that share one sparsity pattern (Newton steps) with a
+symbolic analysis done once and numba kernels callable from compiled code.
+"""
+
+from gasgrid.linalg.sparse_lu import (
+    DEFAULT_PIVOT_TOL,
+    LUFactors,
+    LUPattern,
+    analyse,
+    lu_factor,
+    lu_solve,
+)
+
+__all__ = ["DEFAULT_PIVOT_TOL", "LUFactors", "LUPattern", "analyse", "lu_factor", "lu_solve"]
