@@ -11,7 +11,7 @@ iteration) and row_perm (the static row permutation), e.g. tests/data/lu_*.npz (
 meshed lattice (``--lattice N``: about N unknowns, a 2-D grid with random diagonals, like
 ``benchmarks/synthetic.py``'s networks; 0 to skip).
 
-Run: .venv/bin/python benchmarks/bench_lu.py [--mats FILE ...] [--lattice 10000] [--repeats 300]
+Run: .venv/bin/python benchmarks/bench_lu.py [--mats FILE ...] [--lattice 10000] [--repeats 400]
 """
 
 from __future__ import annotations
@@ -49,13 +49,20 @@ def _factor_loop(arrays, data, lx, ux, reps):  # type: ignore[no-untyped-def]
     return bad
 
 
-def _median_us(f, repeats: int) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e6
+def _once_us(f) -> float:  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    f()
+    return (time.perf_counter() - t0) * 1e6
+
+
+def _interleaved_medians(fs: dict[str, object], rounds: int) -> dict[str, float]:
+    """Median time of each callable [us], timed round-robin (one call of each per round) so that a change of
+    load on the shared machine affects all of them alike."""
+    times: dict[str, list[float]] = {k: [] for k in fs}
+    for _ in range(rounds):
+        for k, f in fs.items():
+            times[k].append(_once_us(f))
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def lattice(n_target: int, seed: int = 7) -> dict[str, np.ndarray]:
@@ -82,53 +89,59 @@ def lattice(n_target: int, seed: int = 7) -> dict[str, np.ndarray]:
     return {"n": np.int64(n), "indptr": A.indptr, "indices": A.indices, "data": data, "row_perm": np.arange(n)}
 
 
-def bench(name: str, m: dict[str, np.ndarray], repeats: int) -> None:
+def bench(name: str, m: dict[str, np.ndarray], repeats: int, quiet: bool = False) -> None:
     n = int(m["n"])
     indptr, indices, row_perm = m["indptr"], m["indices"], m["row_perm"]
     data = np.ascontiguousarray(m["data"][-1], dtype=np.float64)
     A = sp.csc_matrix((data, indices, indptr), shape=(n, n))
     PA = sp.csc_matrix(A[row_perm, :])
     b = np.random.default_rng(1).normal(size=n)
-    reps = max(3, repeats // max(1, n // 300))
+    rounds = repeats if n < 1000 else max(15, repeats // 20)
     pat = analyse(n, indptr, indices, row_perm)
     lx, ux, x = np.empty(pat.lnz), np.empty(pat.unz), np.empty(n)
-    t_an = _median_us(lambda: analyse(n, indptr, indices, row_perm), reps)
-    t_fa = _median_us(lambda: lu_factor(pat.arrays, data, lx, ux, 1e-10), reps)
-    t_so = _median_us(lambda: lu_solve(pat.arrays, lx, ux, b, x), reps)
     inner = max(1, 20000 // max(1, pat.lnz + pat.unz))
-    t_loop = _median_us(lambda: _factor_solve_loop(pat.arrays, data, lx, ux, b, x, inner), reps) / inner
-    t_floop = _median_us(lambda: _factor_loop(pat.arrays, data, lx, ux, inner), reps) / inner
-    assert lu_factor(pat.arrays, data, lx, ux, 1e-10) < 0
+    specs = ("COLAMD",) if n > 5000 else ("COLAMD", "MMD_AT_PLUS_A")
+    lus = {spec: spla.splu(PA, permc_spec=spec) for spec in specs}
+    fs: dict[str, object] = {
+        "analyse": lambda: analyse(n, indptr, indices, row_perm),
+        "factor": lambda: lu_factor(pat.arrays, data, lx, ux, 1e-8),
+        "solve": lambda: lu_solve(pat.arrays, lx, ux, b, x),
+        "loop_factor": lambda: _factor_loop(pat.arrays, data, lx, ux, inner),
+        "loop_both": lambda: _factor_solve_loop(pat.arrays, data, lx, ux, b, x, inner),
+    }
+    for spec in specs:
+        fs[spec] = lambda spec=spec: spla.splu(PA, permc_spec=spec)
+        fs[spec + "_solve"] = lambda spec=spec: lus[spec].solve(b)
+    t = _interleaved_medians(fs, rounds)
+    if quiet:
+        return
+    assert lu_factor(pat.arrays, data, lx, ux, 1e-8) < 0
     lu_solve(pat.arrays, lx, ux, b, x)
     err = np.linalg.norm(A @ x - b) / np.linalg.norm(b)
-    print(f"\n{name}: n={n}, nnz={A.nnz}  (relative residual {err:.1e})")
-    print(f"  gasgrid  analyse {t_an:10.1f} us   factor {t_fa:10.1f} us   solve {t_so:9.1f} us   "
-          f"factor+solve {t_fa + t_so:10.1f} us (from Python)")
-    print(f"  gasgrid  in a compiled loop: factor {t_floop:10.1f} us   factor+solve {t_loop:10.1f} us")
+    both = t["factor"] + t["solve"]
+    loop_f, loop_b = t["loop_factor"] / inner, t["loop_both"] / inner
     fill = pat.lnz + pat.unz + n
-    print(f"  gasgrid  fill nnz(L)+nnz(U) = {fill} (L's unit diagonal counted, as SuperLU does)")
-    for spec in ("COLAMD", "MMD_AT_PLUS_A"):
-        if spec == "MMD_AT_PLUS_A" and n > 5000:
-            print(f"  SuperLU {spec}: skipped (its ordering alone takes about a second at this size)")
-            continue
-        lu = spla.splu(PA, permc_spec=spec)
-        t_sf = _median_us(lambda spec=spec: spla.splu(PA, permc_spec=spec), reps)
-        t_ss = _median_us(lambda lu=lu: lu.solve(b), reps)
-        sfill = lu.L.nnz + lu.U.nnz
-        print(f"  SuperLU {spec:13s} factor {t_sf:10.1f} us   solve {t_ss:9.1f} us   factor+solve {t_sf + t_ss:10.1f} us"
-              f"   fill {sfill}")
-        print(f"    ratio gasgrid/SuperLU factor+solve: {(t_fa + t_so) / (t_sf + t_ss):.3f} (from Python), "
-              f"{t_loop / (t_sf + t_ss):.3f} (compiled loop); fill ratio {fill / sfill:.3f}")
+    print(f"\n{name}: n={n}, nnz={A.nnz}, medians of {rounds} interleaved rounds (relative residual {err:.1e})")
+    print(f"  gasgrid  analyse {t['analyse']:9.1f} us | from Python: factor {t['factor']:9.1f} us, solve "
+          f"{t['solve']:8.1f} us, both {both:9.1f} us | in a compiled loop: factor {loop_f:9.1f} us, both {loop_b:9.1f} us")
+    print(f"  gasgrid  fill nnz(L)+nnz(U) = {fill} (L's unit diagonal counted, as SuperLU counts it)")
+    for spec in specs:
+        sf, ss = t[spec], t[spec + "_solve"]
+        sfill = lus[spec].L.nnz + lus[spec].U.nnz
+        print(f"  SuperLU {spec:13s} factor {sf:9.1f} us, solve {ss:8.1f} us, both {sf + ss:9.1f} us, fill {sfill}"
+              f"  -> gasgrid/SuperLU factor+solve {both / (sf + ss):.3f} (Python), {loop_b / (sf + ss):.3f} (compiled);"
+              f" fill {fill / sfill:.3f}")
+    if n > 5000:
+        print("  SuperLU MMD_AT_PLUS_A skipped: its ordering alone takes about a second at this size")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mats", nargs="*", type=Path, default=sorted((ROOT / "tests" / "data").glob("lu_*.npz")))
     ap.add_argument("--lattice", type=int, default=10_000)
-    ap.add_argument("--repeats", type=int, default=300)
+    ap.add_argument("--repeats", type=int, default=400)
     args = ap.parse_args()
-    warm = lattice(30)
-    bench("warm-up", warm, 3)
+    bench("warm-up", lattice(30), 3, quiet=True)
     for path in args.mats:
         with np.load(path) as z:
             bench(path.stem, {k: z[k] for k in z.files}, args.repeats)

@@ -19,6 +19,8 @@ from numba import njit
 
 from gasgrid.errors import InputError
 from gasgrid.linalg import DEFAULT_PIVOT_TOL, LUPattern, analyse, lu_factor, lu_solve
+from gasgrid.linalg.amd import minimum_degree
+from gasgrid.linalg.sparse_lu import _symmetrised
 
 DATA = Path(__file__).parent / "data"
 
@@ -317,10 +319,27 @@ def test_wrong_value_and_rhs_lengths_are_rejected() -> None:
     pat = analyse(2, np.array([0, 1, 2]), np.array([0, 1]))
     with pytest.raises(InputError, match="data"):
         pat.factor(np.ones(3))
+    for tol in (-1e-3, 1.5, np.nan):
+        with pytest.raises(InputError, match="pivot_tol"):
+            pat.factor(np.ones(2), pivot_tol=tol)
     fac = pat.factor(np.ones(2))
     assert fac is not None
     with pytest.raises(InputError, match="b"):
         fac.solve(np.ones(3))
+
+
+def test_kernels_reject_wrong_lengths() -> None:
+    """The compiled kernels index without bounds checks, so they check the array lengths once."""
+    pat = analyse(3, np.array([0, 2, 3, 5]), np.array([0, 2, 1, 0, 2]))
+    data = np.array([3.0, 1.0, 3.0, 1.0, 3.0])  # [[3, 0, 1], [0, 3, 0], [1, 0, 3]]
+    lx, ux, v = np.empty(pat.lnz), np.empty(pat.unz), np.ones(3)
+    assert lu_factor(pat.arrays, data, lx, ux, 0.0) == -1
+    for args in ((data[:4], lx, ux), (data, lx[:-1], ux), (data, lx, np.empty(pat.unz + 1))):
+        with pytest.raises(ValueError, match="lengths"):
+            lu_factor(pat.arrays, *args, 0.0)
+    for args in ((lx, ux, v[:2], v), (lx, ux, v, np.empty(4)), (lx[:-1], ux, v, v)):
+        with pytest.raises(ValueError, match="length"):
+            lu_solve(pat.arrays, *args)
 
 
 # --- symbolic analysis and ordering --------------------------------------------------------------------------
@@ -360,6 +379,43 @@ def test_tree_has_no_fill() -> None:
     A = sp.csc_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
     pat = analyse(n, A.indptr, A.indices)
     assert pat.lnz == n - 1 and pat.unz == 2 * n - 1
+
+
+def test_dense_row_is_ordered_last() -> None:
+    """An arrow matrix (node 0 coupled to all others, which are not coupled among themselves): node 0 is a
+    dense row, set aside and eliminated last, which leaves no fill at all."""
+    n = 400
+    rows = np.concatenate([np.zeros(n - 1, dtype=int), np.arange(1, n), np.arange(n)])
+    cols = np.concatenate([np.arange(1, n), np.zeros(n - 1, dtype=int), np.arange(n)])
+    vals = np.concatenate([np.full(2 * n - 2, -1.0), np.full(n, float(n))])
+    A = sp.csc_matrix((vals, (rows, cols)), shape=(n, n))
+    pat = analyse(n, A.indptr, A.indices)
+    assert pat.column_order[-1] == 0
+    assert pat.lnz == n - 1
+    b = np.random.default_rng(0).normal(size=n)
+    _check_solution(A, _solve(pat, A.data, b), b)
+
+
+def test_diagonal_matrix() -> None:
+    n = 20
+    A = sp.csc_matrix(sp.diags(np.arange(1.0, n + 1)))
+    pat = analyse(n, A.indptr, A.indices)
+    assert (pat.lnz, pat.unz) == (0, n)
+    np.testing.assert_allclose(_solve(pat, A.data, np.ones(n)), 1.0 / np.arange(1.0, n + 1), rtol=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_minimum_degree_workspace_growth_changes_nothing(seed: int) -> None:
+    """With no spare room the ordering must copy its lists into larger workspaces many times; the order
+    must be the same as with the default room."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    R = sp.random(n, n, density=3.0 / n, random_state=rng, format="csc")
+    A = sp.csc_matrix(R + R.T + sp.eye(n))
+    xadj, adj = _symmetrised(n, A.indptr.astype(np.int64), A.indices.astype(np.int64), np.arange(n))
+    order = minimum_degree(n, xadj, adj)
+    np.testing.assert_array_equal(np.sort(order), np.arange(n))
+    np.testing.assert_array_equal(minimum_degree(n, xadj, adj, 0), order)
 
 
 def test_fill_is_comparable_to_superlu_on_gaslib() -> None:

@@ -13,7 +13,7 @@ Both kernels are ``@njit(nogil=True)`` and take ``pattern.arrays`` (a tuple of i
 argument, so that compiled code can call them. They keep no state: several threads can factorise and solve
 at the same time with their own ``lx``/``ux``. Storage: L is unit lower triangular, stored by columns without
 its diagonal (``lnz`` values); U is stored by columns with the diagonal as the last entry of each column
-(``unz`` values, of which n are diagonal).
+(``unz`` values, of which n are diagonal), kept as its reciprocal 1/U(k, k) so that the solve multiplies.
 """
 
 from __future__ import annotations
@@ -215,15 +215,19 @@ def lu_factor(arrays: tuple[I64, ...], data: F64, lx: F64, ux: F64, pivot_tol: f
     ``data``: A's values (float64, length nnz) in the order of the pattern given to :func:`analyse`
     (duplicate entries are summed). ``lx`` (``lnz``), ``ux`` (``unz``): outputs, fully overwritten; they need
     no zeroing. On failure they hold a partial factorisation and must not be passed to :func:`lu_solve`.
+    Wrong lengths raise ValueError (the kernels do not bounds-check their loops).
 
     Pivot test at step k: let v_i = C(i, k) - Σ_{j<k} L(i, j) U(j, k) for the rows i ≥ k of the pattern
     (the k-th column of the Schur complement, whose largest entry partial pivoting would choose); the pivot
     is v_k. Step k fails if any computed value of column k (U(:, k) and every v_i) is NaN or infinite, if
     v_k = 0, or if |v_k| < ``pivot_tol`` · max_i |v_i|. ``pivot_tol`` = 0 only rejects zero and non-finite
-    pivots; 1 accepts only pivots that partial pivoting would also choose."""
+    pivots; 1 accepts only pivots that partial pivoting would also choose (not checked here: pass a value in
+    [0, 1]). U(k, k) = v_k is stored as 1/v_k (see the module docstring)."""
     q, ap, ai, asrc = arrays[_Q], arrays[_AP], arrays[_AI], arrays[_AS]
     lp, li, up, ui = arrays[_LP], arrays[_LI], arrays[_UP], arrays[_UI]
     n = q.shape[0]
+    if data.shape[0] != ai.shape[0] or lx.shape[0] != li.shape[0] or ux.shape[0] != ui.shape[0]:
+        raise ValueError("lu_factor: data, lx, ux must have the lengths nnz, lnz, unz of the pattern")
     x = np.zeros(n)
     for k in range(n):
         for p in range(ap[k], ap[k + 1]):
@@ -253,8 +257,8 @@ def lu_factor(arrays: tuple[I64, ...], data: F64, lx: F64, ux: F64, pivot_tol: f
                 amax = a
         if bad or piv == 0.0 or abs(piv) < pivot_tol * amax:
             return q[k]
-        ux[dk] = piv
         r = 1.0 / piv
+        ux[dk] = r
         for pl in range(lp[k], lp[k + 1]):
             lx[pl] *= r
     return -1
@@ -267,6 +271,8 @@ def lu_solve(arrays: tuple[I64, ...], lx: F64, ux: F64, b: F64, x: F64) -> None:
     q, rq = arrays[_Q], arrays[_RQ]
     lp, li, up, ui = arrays[_LP], arrays[_LI], arrays[_UP], arrays[_UI]
     n = q.shape[0]
+    if b.shape[0] != n or x.shape[0] != n or lx.shape[0] != li.shape[0] or ux.shape[0] != ui.shape[0]:
+        raise ValueError("lu_solve: b, x must have length n, lx, ux the lengths lnz, unz of the pattern")
     y = np.empty(n)
     for k in range(n):
         y[k] = b[rq[k]]
@@ -276,7 +282,7 @@ def lu_solve(arrays: tuple[I64, ...], lx: F64, ux: F64, b: F64, x: F64) -> None:
             y[li[p]] -= lx[p] * yj
     for k in range(n - 1, -1, -1):
         dk = up[k + 1] - 1
-        yk = y[k] / ux[dk]
+        yk = y[k] * ux[dk]
         y[k] = yk
         for p in range(up[k], dk):
             y[ui[p]] -= ux[p] * yk
@@ -328,6 +334,8 @@ class LUPattern:
     def factor(self, data: NDArray[np.floating], pivot_tol: float = DEFAULT_PIVOT_TOL) -> LUFactors | None:
         """Factorise the matrix with values ``data`` (CSC order of the analysed pattern); None when a pivot
         fails the test of :func:`lu_factor` (then use a pivoting LU instead)."""
+        if not 0.0 <= pivot_tol <= 1.0:
+            raise InputError(f"pivot_tol = {pivot_tol} must lie in [0, 1]", field="pivot_tol")
         data = np.ascontiguousarray(data, dtype=np.float64)
         if data.shape != (self.nnz,):
             raise InputError(f"values of shape {data.shape}, expected ({self.nnz},)", field="data")
