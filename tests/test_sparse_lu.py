@@ -9,6 +9,7 @@ set-point rows a structurally non-zero diagonal (identity for GasLib-582).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -347,7 +348,8 @@ def test_kernels_reject_wrong_lengths() -> None:
 
 @pytest.mark.parametrize("seed", range(5))
 def test_patterns_equal_a_dense_boolean_elimination(seed: int) -> None:
-    """L and U hold exactly the fill of eliminating the permuted symmetrised pattern, no more, no less."""
+    """L and U hold exactly the fill of eliminating the permuted symmetrised pattern, no more, no less; the
+    rows of each L column ascend, those of each U column come in an order the left-looking kernel can use."""
     n = 45
     A = _diag_dominant(n, 0.05, seed % 2 == 0, seed)
     perm = np.random.default_rng(seed).permutation(n) if seed >= 3 else np.arange(n)
@@ -363,7 +365,13 @@ def test_patterns_equal_a_dense_boolean_elimination(seed: int) -> None:
         L[li[lp[k]:lp[k + 1]], k] = True
         U[ui[up[k]:up[k + 1]], k] = True
         assert np.all(np.diff(li[lp[k]:lp[k + 1]]) > 0) and np.all(li[lp[k]:lp[k + 1]] > k)
-        assert ui[up[k + 1] - 1] == k and np.all(np.diff(ui[up[k]:up[k + 1]]) > 0)
+        col = ui[up[k]:up[k + 1] - 1]
+        assert ui[up[k + 1] - 1] == k and np.all(col < k) and np.unique(col).size == col.size
+        where = {int(j): t for t, j in enumerate(col)}
+        for j in col:  # topological: every U(i, k) that L(i, j) updates comes after U(j, k)
+            for i in li[lp[j]:lp[j + 1]]:
+                if i < k:
+                    assert where[int(i)] > where[int(j)]
     np.testing.assert_array_equal(L, np.tril(F, -1))
     np.testing.assert_array_equal(U, np.triu(F))
 
@@ -480,3 +488,25 @@ def test_solve_in_place_and_b_untouched() -> None:
     np.testing.assert_array_equal(b, keep)
     lu_solve(pat.arrays, lx, ux, b, b)
     np.testing.assert_array_equal(b, x)
+
+
+def test_threads_share_one_pattern() -> None:
+    """The kernels keep no state: threads factorising different values with one pattern (each with its own
+    lx/ux) get the same results as one after the other."""
+    m = _load("lu_gaslib582_passive")
+    n = int(m["n"])
+    pat = analyse(n, m["indptr"], m["indices"])
+    b = np.random.default_rng(3).normal(size=n)
+
+    def work(data: np.ndarray) -> np.ndarray:
+        lx, ux, x = np.empty(pat.lnz), np.empty(pat.unz), np.empty(n)
+        for _ in range(200):
+            assert lu_factor(pat.arrays, data, lx, ux, DEFAULT_PIVOT_TOL) == -1
+            lu_solve(pat.arrays, lx, ux, b, x)
+        return x
+
+    serial = [work(d) for d in m["data"]]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(work, m["data"]))
+    for a, c in zip(serial, threaded, strict=True):
+        np.testing.assert_array_equal(a, c)

@@ -39,7 +39,8 @@ _Q, _RQ, _AP, _AI, _AS, _LP, _LI, _UP, _UI = range(9)
 """Positions in :attr:`LUPattern.arrays`: column order q (column k of C is column q[k] of A); rq[k] =
 row_perm[q[k]] (the row of A that becomes row k of C); the values of C by columns: ap (n+1), ai (C's row of
 each entry), asrc (the entry's position in A's data); L by columns: lp (n+1), li (rows, ascending); U by
-columns: up (n+1), ui (rows, ascending, the diagonal last)."""
+columns: up (n+1), ui (rows in a topological order of the elimination tree, see :func:`_symbolic`; the
+diagonal last)."""
 
 DEFAULT_PIVOT_TOL = 1e-8
 """Default relative pivot tolerance of :meth:`LUPattern.factor` (see :func:`lu_factor`): a pivot 1e8 times
@@ -115,62 +116,78 @@ def _symmetrised(n: int, indptr: I64, indices: I64, pinv: I64) -> tuple[I64, I64
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _symbolic(n: int, xadj: I64, adj: I64, q: I64, qinv: I64) -> tuple[I64, I64, I64, I64]:
-    """Patterns (lp, li, up, ui) of L and U of Qᵀ S Q = L U for the symmetric pattern S = (xadj, adj), by
-    the elimination tree and row subtrees: row k of L (= column k of U) is the set of nodes reached from the
-    entries S(k, i < k) by climbing the tree up to k."""
+def _etree(n: int, xadj: I64, adj: I64, q: I64, qinv: I64) -> I64:
+    """Elimination tree of Qᵀ S Q (Liu's algorithm with path compression); parent -1 at the roots."""
     parent = np.full(n, -1, dtype=np.int64)
     ancestor = np.full(n, -1, dtype=np.int64)
     for k in range(n):
         v = q[k]
         for p in range(xadj[v], xadj[v + 1]):
             i = qinv[adj[p]]
-            while i >= 0 and i < k:  # climb with path compression (Liu)
+            while i >= 0 and i < k:
                 nxt = ancestor[i]
                 ancestor[i] = k
                 if nxt < 0:
                     parent[i] = k
                 i = nxt
+    return parent
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _symbolic(n: int, xadj: I64, adj: I64, q: I64, qinv: I64) -> tuple[I64, I64, I64, I64]:
+    """Patterns (lp, li, up, ui) of L and U of Qᵀ S Q = L U for the symmetric pattern S = (xadj, adj).
+
+    Column k of U (= row k of L) is the row subtree of k: the nodes reached from the entries S(k, i < k) by
+    climbing the elimination tree until a node already reached (or k). Each climb is written reversed in
+    front of the previous ones, so that every node comes after its descendants: the topological order the
+    left-looking kernel needs (U(j, k) is final once the columns of L below j's descendants are applied). The
+    diagonal goes last. L comes out with ascending rows by transposing U column by column."""
+    parent = _etree(n, xadj, adj, q, qinv)
     mark = np.full(n, -1, dtype=np.int64)
+    stack = np.empty(n, dtype=np.int64)
+    up = np.empty(n + 1, dtype=np.int64)
     lp = np.zeros(n + 1, dtype=np.int64)
-    up = np.zeros(n + 1, dtype=np.int64)
+    ui = np.empty(max(2 * xadj[n], 16) + n, dtype=np.int64)
+    up[0] = 0
+    t = 0
     for k in range(n):
         mark[k] = k
+        top = n
         v = q[k]
         for p in range(xadj[v], xadj[v + 1]):
             i = qinv[adj[p]]
+            length = 0
             while i < k and mark[i] != k:
                 mark[i] = k
-                lp[i + 1] += 1
-                up[k + 1] += 1
+                stack[length] = i
+                length += 1
                 i = parent[i]
-        up[k + 1] += 1  # the diagonal
+            while length > 0:
+                length -= 1
+                top -= 1
+                stack[top] = stack[length]
+        if t + (n - top) + 1 > ui.shape[0]:
+            grown = np.empty(2 * ui.shape[0] + n, dtype=np.int64)
+            grown[:t] = ui[:t]
+            ui = grown
+        for s in range(top, n):
+            j = stack[s]
+            ui[t] = j
+            t += 1
+            lp[j + 1] += 1
+        ui[t] = k
+        t += 1
+        up[k + 1] = t
     for k in range(n):
         lp[k + 1] += lp[k]
-        up[k + 1] += up[k]
     li = np.empty(lp[n], dtype=np.int64)
     pos = lp[:n].copy()
-    mark[:] = -1
-    for k in range(n):  # rows ascending, so every column of L comes out sorted
-        mark[k] = k
-        v = q[k]
-        for p in range(xadj[v], xadj[v + 1]):
-            i = qinv[adj[p]]
-            while i < k and mark[i] != k:
-                mark[i] = k
-                li[pos[i]] = k
-                pos[i] += 1
-                i = parent[i]
-    ui = np.empty(up[n], dtype=np.int64)
-    pos = up[:n].copy()
-    for j in range(n):  # U = the transposed pattern of L, columns sorted by the same argument
-        for p in range(lp[j], lp[j + 1]):
-            k = li[p]
-            ui[pos[k]] = j
-            pos[k] += 1
     for k in range(n):
-        ui[up[k + 1] - 1] = k
-    return lp, li, up, ui
+        for p in range(up[k], up[k + 1] - 1):
+            j = ui[p]
+            li[pos[j]] = k
+            pos[j] += 1
+    return lp, li, up, ui[:t].copy()
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -234,7 +251,7 @@ def lu_factor(arrays: tuple[I64, ...], data: F64, lx: F64, ux: F64, pivot_tol: f
             x[ai[p]] += data[asrc[p]]
         bad = False
         dk = up[k + 1] - 1
-        for pu in range(up[k], dk):  # ascending rows: each x[j] is final when it is read
+        for pu in range(up[k], dk):  # topological order: each x[j] is final when it is read
             j = ui[pu]
             ujk = x[j]
             x[j] = 0.0
