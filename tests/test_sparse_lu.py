@@ -219,6 +219,17 @@ def test_pivot_that_cancels_during_elimination() -> None:
     assert lu_factor(pat.arrays, A.data, lx, ux, 0.0) == pat.column_order[1]
 
 
+def test_overflowing_pivot_is_reported() -> None:
+    """With pivot_tol = 0 a subnormal pivot (1/v_k overflows) or a huge column ratio (an entry of L
+    overflows) must still fail rather than put inf into the factors."""
+    pat = analyse(1, np.array([0, 1]), np.array([0]))
+    assert lu_factor(pat.arrays, np.array([5e-324]), np.empty(0), np.empty(1), 0.0) == 0
+    A = sp.csc_matrix(np.array([[1e-200, 1e200], [1e200, 1e-200]]))
+    pat = analyse(2, A.indptr, A.indices)
+    lx, ux = np.empty(pat.lnz), np.empty(pat.unz)
+    assert lu_factor(pat.arrays, A.data, lx, ux, 0.0) == pat.column_order[0]
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_non_finite_values_are_reported_at_their_column(bad: float) -> None:
     m = _load("lu_gaslib582_passive")

@@ -237,9 +237,11 @@ def lu_factor(arrays: tuple[I64, ...], data: F64, lx: F64, ux: F64, pivot_tol: f
     Pivot test at step k: let v_i = C(i, k) - Σ_{j<k} L(i, j) U(j, k) for the rows i ≥ k of the pattern
     (the k-th column of the Schur complement, whose largest entry partial pivoting would choose); the pivot
     is v_k. Step k fails if any computed value of column k (U(:, k) and every v_i) is NaN or infinite, if
-    v_k = 0, or if |v_k| < ``pivot_tol`` · max_i |v_i|. ``pivot_tol`` = 0 only rejects zero and non-finite
+    v_k = 0, if |v_k| < ``pivot_tol`` · max_i |v_i|, or if max_i |v_i| / |v_k| (the largest entry of L's
+    column, and 1/v_k itself) overflows. ``pivot_tol`` = 0 only rejects zero, non-finite and overflowing
     pivots; 1 accepts only pivots that partial pivoting would also choose (not checked here: pass a value in
-    [0, 1]). U(k, k) = v_k is stored as 1/v_k (see the module docstring)."""
+    [0, 1]). So a success leaves only finite values in L and U. U(k, k) = v_k is stored as 1/v_k (see the
+    module docstring)."""
     q, ap, ai, asrc = arrays[_Q], arrays[_AP], arrays[_AI], arrays[_AS]
     lp, li, up, ui = arrays[_LP], arrays[_LI], arrays[_UP], arrays[_UI]
     n = q.shape[0]
@@ -272,9 +274,9 @@ def lu_factor(arrays: tuple[I64, ...], data: F64, lx: F64, ux: F64, pivot_tol: f
             bad |= not np.isfinite(v)
             if a > amax:
                 amax = a
-        if bad or piv == 0.0 or abs(piv) < pivot_tol * amax:
-            return q[k]
         r = 1.0 / piv
+        if bad or piv == 0.0 or abs(piv) < pivot_tol * amax or not np.isfinite(amax * abs(r)):
+            return q[k]
         ux[dk] = r
         for pl in range(lp[k], lp[k + 1]):
             lx[pl] *= r
@@ -283,8 +285,9 @@ def lu_factor(arrays: tuple[I64, ...], data: F64, lx: F64, ux: F64, pivot_tol: f
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def lu_solve(arrays: tuple[I64, ...], lx: F64, ux: F64, b: F64, x: F64) -> None:
-    """x = A⁻¹ b from a successful :func:`lu_factor`. ``b`` is not modified and may be the same array as
-    ``x``; both have length n. Allocates one work vector of length n."""
+    """x = A⁻¹ b from a successful :func:`lu_factor`; ``b`` and ``x`` have length n. ``b`` is read completely
+    before ``x`` is written: it is left unchanged, or passing one array as both solves in place. Allocates
+    one work vector of length n."""
     q, rq = arrays[_Q], arrays[_RQ]
     lp, li, up, ui = arrays[_LP], arrays[_LI], arrays[_UP], arrays[_UI]
     n = q.shape[0]
