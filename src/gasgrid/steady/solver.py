@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from gasgrid.components.compressor import MODES as CS_MODES
 from gasgrid.model.compiled import CompiledNetwork
+from gasgrid.steady import fastpath
 from gasgrid.steady.assemble import ArcSetPoints, Assembler
 from gasgrid.steady.newton import LinearSolver, NewtonOptions, NewtonResult, newton
 from gasgrid.steady.nodal import NodalLU
@@ -104,14 +105,18 @@ def solve_fixed_modes(
         withdrawal = withdrawal + extra_withdrawal
     asm = Assembler(net, sys, sets, withdrawal)
     t1 = time.perf_counter()
-    x0 = _initial_state(asm, opts, initial, _linear_solver(opts, sys))
+    newton_opts = NewtonOptions(tol=opts.tol, max_iter=opts.max_iter, line_search=opts.line_search)
+    nres = None
+    if opts.linear_solver is None and fastpath.supported(asm):
+        # the usual case in one compiled call (the Picard start included); None: the general path decides
+        x_start = None if initial is None and opts.initial_guess is InitialGuess.PICARD else \
+            _initial_state(asm, opts, initial, _linear_solver(opts, sys))
+        nres = fastpath.fast_newton(asm, newton_opts, x_start)
     t2 = time.perf_counter()
-    nres = newton(
-        lambda x, jac: asm(x, jac),
-        x0,
-        options=NewtonOptions(tol=opts.tol, max_iter=opts.max_iter, line_search=opts.line_search),
-        linear_solver=_linear_solver(opts, sys),
-    )
+    if nres is None:
+        x0 = _initial_state(asm, opts, initial, _linear_solver(opts, sys))
+        t2 = time.perf_counter()
+        nres = newton(lambda x, jac: asm(x, jac), x0, options=newton_opts, linear_solver=_linear_solver(opts, sys))
     t3 = time.perf_counter()
     result = build_result(net, sys, asm, nres, opts, withdrawal)
     result.timings.update(
