@@ -190,11 +190,12 @@ def test_post_passes_match_numpy_formulas() -> None:
     assert res.message.startswith(f"solved with {len(v)} bound violation(s); worst: {top['kind']} {top['element']!r}")
 
 
-def test_violations_lazy_and_pickled_unbuilt() -> None:
+def test_violations_and_linepack_lazy_and_pickled_unbuilt() -> None:
     c = load_case("gaslib-582", scale=0.9).compile()
     res = solve_steady(c)
-    assert "violations" not in res._tables and res._violation_data is None
-    back = pickle.loads(pickle.dumps(res))  # the closure is not pickled: the columns are built first
+    assert "violations" not in res._tables and res._violation_data is None and res._linepack is None
+    back = pickle.loads(pickle.dumps(res))  # the closures are not pickled: what they build is built first
+    assert back.linepack_kg == res.linepack_kg > 0
     cols = res.violation_columns()
     assert len(cols["margin"]) == res.n_violations == back.n_violations
     for k, col in cols.items():
@@ -253,3 +254,23 @@ def test_gaslib_4197_zero_drag_resistor() -> None:
     res = solve_steady(c)
     assert res.has_state and res.mass_balance_error <= 1e-9
     assert np.isfinite(res.arcs.loc["resistor_3", "q_kg_s"])
+
+
+def test_supply_and_listed_violations_in_order() -> None:
+    """A pressure supply beyond its contract flows, and rows left on the compiled network, are listed with the
+    bounds, stably sorted by margin; the message names the worst."""
+    from gasgrid.steady.violations import violation_row
+
+    n = _resistor_line("short_pipe")
+    n.supplies.loc["s", "flow_max_kg_s"] = 30.0  # delivers 40
+    c = n.compile()
+    c.__dict__["_extra_violations"] = [violation_row("compressor", "cs", "ratio", 2.0, 1.5, -0.5, "-", "above"),
+                                       violation_row("compressor", "cs2", "ratio", 2.0, 1.0, -20.0, "-", "above")]
+    res = solve_steady(c)
+    assert res.status is SteadyStatus.VIOLATIONS and res.n_violations == 3
+    v = res.violations
+    assert list(v["element"]) == ["cs2", "s", "cs"]
+    assert list(v["kind"]) == ["compressor", "supply", "compressor"]
+    assert v.loc[1, "message"] == "injection above contract maximum" and v.loc[1, "unit"] == "kg/s"
+    np.testing.assert_allclose(v["margin"], [-20.0, 30.0 - 40.0, -0.5], rtol=1e-9)
+    assert "worst: compressor 'cs2' ratio 2 - vs bound 1 (margin -20)." in res.message

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from gasgrid.components import ARC_KINDS
 from gasgrid.errors import ConvergenceError, InfeasibleError
-from gasgrid.gas.model import EOS
+from gasgrid.gas.model import EOS, Gas
 from gasgrid.model.compiled import CompiledNetwork
 from gasgrid.steady.post_kernels import mass_balance, node_state, pipe_linepack, pipe_mean_pressure
 from gasgrid.steady.system import Behaviour, SteadySystem
@@ -50,8 +50,9 @@ class SteadyStatus(StrEnum):
 class SteadyResult:
     """Outcome of a steady solve. Pressures are absolute; ``p_barg`` is gauge against 1.01325 bar.
 
-    The tables (``nodes``, ``arcs``, ``supplies``, ``demands``, ``violations``, ``collapse``) are built from
-    the result's arrays on first access (sweeps that read only the headline figures never pay for them);
+    The tables (``nodes``, ``arcs``, ``supplies``, ``demands``, ``violations``, ``collapse``) and the line pack
+    are computed from the result's arrays on first access (sweeps that read only the headline figures never pay
+    for them; with a real-gas equation of state the line pack costs an evaluation of Z per pipe);
     ``n_violations`` and the arrays ``p_Pa``, ``node_pi`` and ``arc_q`` are available without building any.
     """
 
@@ -60,7 +61,6 @@ class SteadyResult:
     iterations: int
     residual_history: list[float]
     mass_balance_error: float  # max |node imbalance| / throughput
-    linepack_kg: float
     control_iterations: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     node_pi: F64 | None = field(default=None, repr=False)  # Pa^2 per node (warm starts)
@@ -74,6 +74,18 @@ class SteadyResult:
     _violation_data: dict[str, NDArray[Any]] | None = field(default=None, repr=False)
     _builders: dict[str, Callable[[], pd.DataFrame]] = field(default_factory=dict, repr=False)
     _violation_builder: Callable[[], dict[str, NDArray[Any]]] | None = field(default=None, repr=False)
+    _linepack: tuple[F64, float] | None = field(default=None, repr=False)  # per pipe (NaN: out, undefined), total
+    _linepack_builder: Callable[[], tuple[F64, float]] | None = field(default=None, repr=False)
+
+    @property
+    def linepack_kg(self) -> float:
+        """Gas mass in the pipes in service, kg (an end with undefined pressure counted at 1 Pa)."""
+        return self._pipe_linepack()[1]
+
+    def _pipe_linepack(self) -> tuple[F64, float]:
+        if self._linepack is None:
+            self._linepack = self._linepack_builder() if self._linepack_builder is not None else (np.zeros(0), 0.0)
+        return self._linepack
 
     def _table(self, name: str) -> pd.DataFrame:
         table = self._tables.get(name)
@@ -88,9 +100,11 @@ class SteadyResult:
             self._table(name)
         if self._violation_builder is not None and "violations" not in self._tables:
             self.violation_columns()
+        self._pipe_linepack()
         state = dict(self.__dict__)
         state["_builders"] = {}
         state["_violation_builder"] = None
+        state["_linepack_builder"] = None
         return state
 
     def has_table(self, name: str) -> bool:
@@ -189,12 +203,8 @@ def build_result(
                                      withdrawal)
     mb = worst / throughput if net.n_nodes else 0.0
 
-    rho_n = gas.reference_density(Reference.NORMAL)
+    rho_n = _normal_density(gas)
     P = net.pipe
-    pm = pipe_mean_pressure(p, net.arc_from, net.arc_to, P.arc)
-    z = np.ones(len(pm)) if gas.eos is EOS.IDEAL else np.ascontiguousarray(gas.z(pm, P.temperature), dtype=float)
-    lp_pipe, linepack = pipe_linepack(p, net.arc_from, net.arc_to, P.arc, sys.behaviour, _REMOVED, pm, z,
-                                      gas.R_specific, P.temperature, P.diameter, P.length)
 
     coll_idx = np.zeros(0, dtype=np.int64)
     if n_collapsed:
@@ -251,11 +261,21 @@ def build_result(
             index=pd.Index(net.node_ids, name="id"),
         )
 
+    pipe_mass: list[tuple[F64, float]] = []
+
+    def linepack() -> tuple[F64, float]:
+        if not pipe_mass:
+            pm = pipe_mean_pressure(p, net.arc_from, net.arc_to, P.arc)
+            z = np.ones(len(pm)) if gas.eos is EOS.IDEAL else np.ascontiguousarray(gas.z(pm, P.temperature), dtype=float)
+            pipe_mass.append(pipe_linepack(p, net.arc_from, net.arc_to, P.arc, sys.behaviour, _REMOVED, pm, z,
+                                           gas.R_specific, P.temperature, P.diameter, P.length))
+        return pipe_mass[0]
+
     def arcs() -> pd.DataFrame:
         table = _arc_table(net, sys, q_arc, p, rho_n)
         if len(P):
             col = table["linepack_kg"].to_numpy(copy=True)
-            col[P.arc] = lp_pipe
+            col[P.arc] = linepack()[0]
             table["linepack_kg"] = col
         return table
 
@@ -303,12 +323,29 @@ def build_result(
 
     return SteadyResult(
         status=status, message=message, iterations=nres.iterations, residual_history=nres.residual_history,
-        mass_balance_error=mb, linepack_kg=linepack, node_pi=node_pi, arc_q=q_arc, p_Pa=p,
+        mass_balance_error=mb, node_pi=node_pi, arc_q=q_arc, p_Pa=p,
         throughput_kg_s=throughput, normal_density=rho_n, n_violations=n_viol,
         _builders={"nodes": nodes, "arcs": arcs, "supplies": supplies, "demands": demands, "collapse": collapse,
                    "violations": violations},
-        _violation_builder=violation_columns,
+        _violation_builder=violation_columns, _linepack_builder=linepack,
     )
+
+
+_NORMAL_DENSITY: dict[int, tuple[Gas, float]] = {}
+"""Normal density per gas (by identity; a gas is immutable): with a reference equation of state it costs
+about as much as the rest of the post-processing."""
+
+
+def _normal_density(gas: Gas) -> float:
+    """``gas.reference_density(Reference.NORMAL)``, kg/m^3, remembered for the last few gases."""
+    hit = _NORMAL_DENSITY.get(id(gas))
+    if hit is not None and hit[0] is gas:
+        return hit[1]
+    rho = gas.reference_density(Reference.NORMAL)
+    if len(_NORMAL_DENSITY) >= 16:
+        _NORMAL_DENSITY.pop(next(iter(_NORMAL_DENSITY)))
+    _NORMAL_DENSITY[id(gas)] = (gas, rho)
+    return rho
 
 
 def _arc_table(net: CompiledNetwork, sys: SteadySystem, q: F64, p: F64, rho_n: float) -> pd.DataFrame:

@@ -34,6 +34,8 @@ _LABELS = {  # source -> kind, quantity, unit, message
     SUPPLY_LOW: ("supply", "flow", "kg/s", "injection below contract minimum"),
     SUPPLY_HIGH: ("supply", "flow", "kg/s", "injection above contract maximum"),
 }
+_TEXT = {c: np.array([_LABELS[src][i] for src in sorted(_LABELS)], dtype=object)
+         for i, c in enumerate(("kind", "quantity", "unit", "message"))}  # per column: the text of each source
 _LISTED = -1  # source of a row given as a dict (``_extra_violations``)
 
 
@@ -58,35 +60,35 @@ class Violations:
             r = self.rows[i]
             return r["kind"], r["element"], r["quantity"], r["unit"], r["message"]
         kind, quantity, unit, message = _LABELS[src]
-        return kind, _element_ids(net, src)[i], quantity, unit, message
+        if src in (NODE_LOW, NODE_HIGH):
+            element = net.node_ids[i]
+        elif src == PIPE_HIGH:
+            element = net.arc_ids[net.pipe.arc[i]]
+        else:
+            element = str(net.supply.ids[i])
+        return kind, element, quantity, unit, message
 
     def columns(self, net: CompiledNetwork) -> dict[str, NDArray[Any]]:
         """The table's columns (``VIOLATION_COLUMNS``): strings as object arrays, numbers as floats."""
-        n = len(self)
-        text = {c: np.empty(n, dtype=object) for c in ("kind", "element", "quantity", "unit", "message")}
-        for src, (kind, quantity, unit, message) in _LABELS.items():
-            sel = np.flatnonzero(self.source == src)
-            if not len(sel):
-                continue
-            text["element"][sel] = _element_ids(net, src)[self.index[sel]]
-            text["kind"][sel], text["quantity"][sel], text["unit"][sel], text["message"][sel] = (
-                kind, quantity, unit, message)
-        for k in np.flatnonzero(self.source == _LISTED):
+        listed = np.flatnonzero(self.source == _LISTED) if self.rows else np.zeros(0, dtype=np.int64)
+        code = self.source.copy()
+        code[listed] = 0
+        index = self.index.copy()
+        index[listed] = 0
+        text = {c: table[code] for c, table in _TEXT.items()}
+        # one table of names: nodes, then pipes, then supplies; each source indexes from its offset
+        n_nodes, n_pipes = len(net.node_ids), len(net.pipe.arc)
+        names = np.concatenate([net.node_ids, net.arc_ids[net.pipe.arc],
+                                np.array([str(i) for i in net.supply.ids], dtype=object)])
+        offset = np.array([0, 0, n_nodes, n_nodes + n_pipes, n_nodes + n_pipes], dtype=np.int64)
+        element = names[offset[code] + index]
+        for k in listed:
             r = self.rows[int(self.index[k])]
+            element[k] = r["element"]
             for c in text:
                 text[c][k] = r[c]
-        return {"kind": text["kind"], "element": text["element"], "quantity": text["quantity"],
-                "value": self.value, "bound": self.bound, "margin": self.margin, "unit": text["unit"],
-                "message": text["message"]}
-
-
-def _element_ids(net: CompiledNetwork, source: int) -> NDArray[Any]:
-    """Names of the elements a source indexes (as strings for supplies)."""
-    if source in (NODE_LOW, NODE_HIGH):
-        return net.node_ids
-    if source == PIPE_HIGH:
-        return net.arc_ids[net.pipe.arc]
-    return np.array([str(i) for i in net.supply.ids], dtype=object)
+        return {"kind": text["kind"], "element": element, "quantity": text["quantity"], "value": self.value,
+                "bound": self.bound, "margin": self.margin, "unit": text["unit"], "message": text["message"]}
 
 
 def find_violations(net: CompiledNetwork, p: F64, supply_flow: F64, opts: SteadyOptions, behaviour: I64,
