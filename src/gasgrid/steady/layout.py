@@ -1,11 +1,11 @@
 """Compiled (numba) layout of a steady system: the work of :func:`gasgrid.steady.system.build_system` in one
 pass.
 
-Contract: :func:`layout` computes what :func:`gasgrid.steady.system.build_system_reference` computes (super-
-nodes, pressure references, live components, arcs with equations, parallel twins, unknown columns), with the
-same numbering, and instead of raising reports the first problem that function would raise for (a code in
-``LAYOUT_OK``, ``CONFLICTING_REFERENCES`` ...): the caller then runs the reference, whose error names the
-elements. On networks of a few hundred arcs the numpy version is dominated by call overhead; it stays the
+Contract: :func:`layout` computes what :func:`gasgrid.steady.system.build_system_reference` computes
+(super-nodes, pressure references, live components, arcs with equations, parallel twins, unknown columns),
+with the same numbering, and instead of raising reports the first problem that function would raise for (a
+code: ``LAYOUT_OK``, ``CONFLICTING_REFERENCES`` ...); the caller then runs the reference, whose error names
+the elements. On networks of a few hundred arcs the numpy version is dominated by call overhead; it stays the
 reference (tests compare both).
 
 Units: squared pressures Pa^2, flows kg/s.

@@ -23,8 +23,12 @@ from gasgrid.model.compiled import CompiledNetwork
 from gasgrid.steady.post_kernels import mass_balance, node_state, pipe_linepack, pipe_mean_pressure
 from gasgrid.steady.system import Behaviour, SteadySystem
 from gasgrid.steady.violations import VIOLATION_COLUMNS, find_violations
-from gasgrid.steady.violations import violation_row as _v
-from gasgrid.steady.zero_flows import _LAPLACIAN_CACHE, recover_flows, zero_flow_topology
+from gasgrid.steady.violations import violation_row as _v  # noqa: F401  (control.py lists its rows with it)
+from gasgrid.steady.zero_flows import (
+    _LAPLACIAN_CACHE,  # noqa: F401  (benchmarks clear it for a cold solve)
+    recover_flows,
+    zero_flow_topology,
+)
 from gasgrid.units import Reference
 
 if TYPE_CHECKING:
@@ -33,10 +37,7 @@ if TYPE_CHECKING:
     from gasgrid.steady.options import SteadyOptions
 
 F64 = NDArray[np.float64]
-I64 = NDArray[np.int64]
 _REMOVED = int(Behaviour.REMOVED)
-
-__all__ = ["VIOLATION_COLUMNS", "_LAPLACIAN_CACHE", "SteadyResult", "SteadyStatus", "_v", "build_result"]
 
 
 class SteadyStatus(StrEnum):

@@ -10,7 +10,7 @@ the solver left unbalanced (nothing, at convergence): the mass-balance check of 
 
 Method: a spanning forest of the zero-loss and supply arcs (one breadth-first tree per super-node, rooted at
 its smallest node). On a forest the flows are unique and follow from one leaf-to-root pass; arcs off the
-forest (chords) close loops (GasLib-582 has 13, counting parallel supplies). Starting from the forest flows
+forest (chords) close loops (13 independent ones in GasLib-582). Starting from the forest flows
 with zero on the chords, the minimum-norm flow is that flow minus its projection on the cycle space, spanned
 by the fundamental cycles Z: f = f0 - Z (ZᵀZ)⁻¹ Zᵀ f0, with ZᵀZ (one row per chord, eigenvalues >= 1)
 factorised once per topology. Mathematically the solution of the zero-arc Laplacian system L φ = b,
