@@ -14,15 +14,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
 from gasgrid.components import ARC_KINDS
 from gasgrid.errors import ConvergenceError, InfeasibleError
+from gasgrid.gas.model import EOS, Gas
 from gasgrid.model.compiled import CompiledNetwork
-from gasgrid.physics.pipe import pipe_linepack
+from gasgrid.steady.post_kernels import mass_balance, node_state, pipe_linepack, pipe_mean_pressure
 from gasgrid.steady.system import Behaviour, SteadySystem
+from gasgrid.steady.violations import VIOLATION_COLUMNS, find_violations
+from gasgrid.steady.violations import violation_row as _v  # noqa: F401  (control.py lists its rows with it)
+from gasgrid.steady.zero_flows import (
+    _LAPLACIAN_CACHE,  # noqa: F401  (benchmarks clear it for a cold solve)
+    recover_flows,
+    zero_flow_topology,
+)
 from gasgrid.units import Reference
 
 if TYPE_CHECKING:
@@ -31,8 +37,7 @@ if TYPE_CHECKING:
     from gasgrid.steady.options import SteadyOptions
 
 F64 = NDArray[np.float64]
-
-VIOLATION_COLUMNS = ["kind", "element", "quantity", "value", "bound", "margin", "unit", "message"]
+_REMOVED = int(Behaviour.REMOVED)
 
 
 class SteadyStatus(StrEnum):
@@ -46,8 +51,9 @@ class SteadyStatus(StrEnum):
 class SteadyResult:
     """Outcome of a steady solve. Pressures are absolute; ``p_barg`` is gauge against 1.01325 bar.
 
-    The tables (``nodes``, ``arcs``, ``supplies``, ``demands``, ``violations``, ``collapse``) are built from
-    the result's arrays on first access (sweeps that read only the headline figures never pay for them);
+    The tables (``nodes``, ``arcs``, ``supplies``, ``demands``, ``violations``, ``collapse``) and the line pack
+    are computed from the result's arrays on first access (sweeps that read only the headline figures never pay
+    for them; with a real-gas equation of state the line pack costs an evaluation of Z per pipe);
     ``n_violations`` and the arrays ``p_Pa``, ``node_pi`` and ``arc_q`` are available without building any.
     """
 
@@ -56,7 +62,6 @@ class SteadyResult:
     iterations: int
     residual_history: list[float]
     mass_balance_error: float  # max |node imbalance| / throughput
-    linepack_kg: float
     control_iterations: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     node_pi: F64 | None = field(default=None, repr=False)  # Pa^2 per node (warm starts)
@@ -69,6 +74,19 @@ class SteadyResult:
     _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _violation_data: dict[str, NDArray[Any]] | None = field(default=None, repr=False)
     _builders: dict[str, Callable[[], pd.DataFrame]] = field(default_factory=dict, repr=False)
+    _violation_builder: Callable[[], dict[str, NDArray[Any]]] | None = field(default=None, repr=False)
+    _linepack: tuple[F64, float] | None = field(default=None, repr=False)  # per pipe (NaN: out, undefined), total
+    _linepack_builder: Callable[[], tuple[F64, float]] | None = field(default=None, repr=False)
+
+    @property
+    def linepack_kg(self) -> float:
+        """Gas mass in the pipes in service, kg (an end with undefined pressure counted at 1 Pa)."""
+        return self._pipe_linepack()[1]
+
+    def _pipe_linepack(self) -> tuple[F64, float]:
+        if self._linepack is None:
+            self._linepack = self._linepack_builder() if self._linepack_builder is not None else (np.zeros(0), 0.0)
+        return self._linepack
 
     def _table(self, name: str) -> pd.DataFrame:
         table = self._tables.get(name)
@@ -81,8 +99,13 @@ class SteadyResult:
         """Pickle with every table built (the builders close over solver internals)."""
         for name in list(self._builders):
             self._table(name)
+        if self._violation_builder is not None and "violations" not in self._tables:
+            self.violation_columns()
+        self._pipe_linepack()
         state = dict(self.__dict__)
         state["_builders"] = {}
+        state["_violation_builder"] = None
+        state["_linepack_builder"] = None
         return state
 
     def has_table(self, name: str) -> bool:
@@ -92,6 +115,8 @@ class SteadyResult:
 
     def violation_columns(self) -> dict[str, NDArray[Any]]:
         """The violation table's columns as arrays, without building the table when it has not been."""
+        if "violations" not in self._tables and self._violation_data is None and self._violation_builder is not None:
+            self._violation_data = self._violation_builder()
         if "violations" in self._tables or self._violation_data is None:
             v = self.violations
             return {c: v[c].to_numpy() for c in VIOLATION_COLUMNS}
@@ -164,55 +189,30 @@ def build_result(
     opts: SteadyOptions,
     withdrawal: F64,
 ) -> SteadyResult:
+    """The result of a Newton solve: arc flows (zero-loss arcs and supplies recovered), pressures, mass
+    balance (checked on every result), line pack, violations, status and message; tables built on access."""
     gas = net.gas
     x = nres.x
-    g_pi = asm.group_pi(x)
-    g_pi[sys.dead_groups] = np.nan
-    node_pi = g_pi[sys.group]
-    q_arc = np.zeros(net.n_arcs)
-    q_arc[sys.eq_arcs] = asm.flows(x)
-    tw = np.flatnonzero(sys.twin_of >= 0)
-    if len(tw):  # parallel twins share their primary's flow equally
-        share = np.bincount(sys.twin_of[tw], minlength=net.n_arcs) + 1.0
-        q_arc[tw] = q_arc[sys.twin_of[tw]] / share[sys.twin_of[tw]]
-        prim = np.unique(sys.twin_of[tw])
-        q_arc[prim] = q_arc[prim] / share[prim]
-    q_zero, supply_flow = _recover_zero_flows(net, sys, q_arc, withdrawal)
-    q_arc[sys.zero_arcs] = q_zero
-    q_arc[sys.behaviour == Behaviour.REMOVED] = 0.0
+    q_arc, supply_flow = recover_flows(net, sys, asm.flows(x), withdrawal)
+    node_pi, p, n_collapsed, n_dead = node_state(asm.group_pi(x), sys.group, sys.dead_groups)
 
-    live = np.isfinite(node_pi)
-    collapsed = live & (node_pi <= 0.0)
-    p = np.where(live & ~collapsed, np.sqrt(np.where(live & ~collapsed, node_pi, 1.0)), np.nan)
-
-    # mass balance, from the final flows on every arc (independent of the solver's residual)
-    n = net.n_nodes
+    # mass balance, from the final flows on every arc (independent of the solver's residual), relative to the
+    # throughput
     s = net.supply
-    ref = s.active & s.fixed_pressure
-    imbalance = (_bincount(net.arc_to, q_arc, n) - _bincount(net.arc_from, q_arc, n)
-                 + _bincount(s.node[ref], supply_flow[ref], n) - withdrawal)
-    # relative to the throughput, with a floor of 1 g/s so that a network without load is judged absolutely
-    throughput = float(max(np.abs(withdrawal).sum() / 2.0 + np.abs(supply_flow[ref]).sum() / 2.0, 1e-3))
-    mb = float(np.max(np.abs(imbalance)) / throughput) if len(imbalance) else 0.0
+    ref = zero_flow_topology(net, sys).ref
+    worst, throughput = mass_balance(net.n_nodes, net.arc_from, net.arc_to, q_arc, s.node[ref], supply_flow[ref],
+                                     withdrawal)
+    mb = worst / throughput if net.n_nodes else 0.0
 
-    rho_n = gas.reference_density(Reference.NORMAL)
+    rho_n = _normal_density(gas)
     P = net.pipe
-    lp_pipe = np.full(len(P.arc), np.nan)
-    if len(P):
-        pf = np.nan_to_num(p[net.arc_from[P.arc]], nan=0.0)
-        pt = np.nan_to_num(p[net.arc_to[P.arc]], nan=0.0)
-        lp = pipe_linepack(np.maximum(pf, 1.0), np.maximum(pt, 1.0), length=P.length, diameter=P.diameter,
-                           temperature=P.temperature, gas=gas)
-        active_pipe = sys.behaviour[P.arc] != Behaviour.REMOVED
-        lp_pipe = np.where(active_pipe & (pf > 0) & (pt > 0), lp, np.nan)
-        linepack = float(np.nansum(lp[active_pipe]))
-    else:
-        linepack = 0.0
 
-    coll_idx = np.flatnonzero(collapsed)
-    coll_idx = coll_idx[np.argsort(node_pi[coll_idx], kind="stable")]
-    viol = _violation_arrays(net, sys, p, q_arc, supply_flow, opts)
-    n_viol = len(viol["margin"])
+    coll_idx = np.zeros(0, dtype=np.int64)
+    if n_collapsed:
+        coll_idx = np.flatnonzero(np.isfinite(node_pi) & (node_pi <= 0.0))
+        coll_idx = coll_idx[np.argsort(node_pi[coll_idx], kind="stable")]
+    viol = find_violations(net, p, supply_flow, opts, sys.behaviour, _REMOVED, ref)
+    n_viol = len(viol)
 
     if not nres.converged:
         status = SteadyStatus.NOT_CONVERGED
@@ -223,24 +223,24 @@ def build_result(
         )
     elif len(coll_idx):
         status = SteadyStatus.INFEASIBLE
-        worst = str(net.node_ids[coll_idx[0]])
-        refs = ", ".join(f"{s.ids[k]} at {s.p_set[k] / 1e5:.2f} bar" for k in np.flatnonzero(ref)[:3])
+        worst_node = str(net.node_ids[coll_idx[0]])
+        refs = ", ".join(f"{s.ids[k]} at {s.p_set[k] / 1e5:.2f} bar" for k in ref[:3])
         message = (
-            f"infeasible: the pressure collapses at node {worst!r} (p^2 would be {node_pi[coll_idx[0]] / 1e10:.1f} "
-            f"bar^2) and at {len(coll_idx) - 1} other node(s). The pressure references ({refs}) cannot push the "
-            "demand through the network: reduce the demand, raise the supply pressure, or activate compression."
+            f"infeasible: the pressure collapses at node {worst_node!r} (p^2 would be "
+            f"{node_pi[coll_idx[0]] / 1e10:.1f} bar^2) and at {len(coll_idx) - 1} other node(s). The pressure "
+            f"references ({refs}) cannot push the demand through the network: reduce the demand, raise the supply "
+            "pressure, or activate compression."
         )
     elif n_viol:
         status = SteadyStatus.VIOLATIONS
+        kind, element, quantity, unit, _ = viol.labels(net, 0)
         message = (
-            f"solved with {n_viol} bound violation(s); worst: {viol['kind'][0]} {viol['element'][0]!r} "
-            f"{viol['quantity'][0]} {viol['value'][0]:.4g} {viol['unit'][0]} vs bound {viol['bound'][0]:.4g} "
-            f"(margin {viol['margin'][0]:.4g})."
+            f"solved with {n_viol} bound violation(s); worst: {kind} {element!r} {quantity} {viol.value[0]:.4g} "
+            f"{unit} vs bound {viol.bound[0]:.4g} (margin {viol.margin[0]:.4g})."
         )
     else:
         status = SteadyStatus.SOLVED
         message = "solved within all bounds."
-    n_dead = int(sys.dead_groups[sys.group].sum())
     if n_dead:
         message += f" {n_dead} node(s) are isolated without load or reference; their pressure is undefined (NaN)."
 
@@ -262,11 +262,21 @@ def build_result(
             index=pd.Index(net.node_ids, name="id"),
         )
 
+    pipe_mass: list[tuple[F64, float]] = []
+
+    def linepack() -> tuple[F64, float]:
+        if not pipe_mass:
+            pm = pipe_mean_pressure(p, net.arc_from, net.arc_to, P.arc)
+            z = np.ones(len(pm)) if gas.eos is EOS.IDEAL else np.ascontiguousarray(gas.z(pm, P.temperature), dtype=float)
+            pipe_mass.append(pipe_linepack(p, net.arc_from, net.arc_to, P.arc, sys.behaviour, _REMOVED, pm, z,
+                                           gas.R_specific, P.temperature, P.diameter, P.length))
+        return pipe_mass[0]
+
     def arcs() -> pd.DataFrame:
         table = _arc_table(net, sys, q_arc, p, rho_n)
         if len(P):
             col = table["linepack_kg"].to_numpy(copy=True)
-            col[P.arc] = lp_pipe
+            col[P.arc] = linepack()[0]
             table["linepack_kg"] = col
         return table
 
@@ -302,16 +312,41 @@ def build_result(
     def collapse() -> pd.DataFrame:
         return pd.DataFrame({"p2_bar2": node_pi[coll_idx] / 1e10}, index=pd.Index(net.node_ids[coll_idx], name="id"))
 
+    columns: list[dict[str, NDArray[Any]]] = []
+
+    def violation_columns() -> dict[str, NDArray[Any]]:
+        if not columns:
+            columns.append(viol.columns(net))
+        return columns[0]
+
     def violations() -> pd.DataFrame:
-        return pd.DataFrame(viol, columns=VIOLATION_COLUMNS)
+        return pd.DataFrame(violation_columns(), columns=VIOLATION_COLUMNS)
 
     return SteadyResult(
         status=status, message=message, iterations=nres.iterations, residual_history=nres.residual_history,
-        mass_balance_error=mb, linepack_kg=linepack, node_pi=node_pi, arc_q=q_arc, p_Pa=p,
-        throughput_kg_s=throughput, normal_density=rho_n, n_violations=n_viol, _violation_data=viol,
+        mass_balance_error=mb, node_pi=node_pi, arc_q=q_arc, p_Pa=p,
+        throughput_kg_s=throughput, normal_density=rho_n, n_violations=n_viol,
         _builders={"nodes": nodes, "arcs": arcs, "supplies": supplies, "demands": demands, "collapse": collapse,
                    "violations": violations},
+        _violation_builder=violation_columns, _linepack_builder=linepack,
     )
+
+
+_NORMAL_DENSITY: dict[int, tuple[Gas, float]] = {}
+"""Normal density per gas (by identity; a gas is immutable): with a reference equation of state it costs
+about as much as the rest of the post-processing."""
+
+
+def _normal_density(gas: Gas) -> float:
+    """``gas.reference_density(Reference.NORMAL)``, kg/m^3, remembered for the last few gases."""
+    hit = _NORMAL_DENSITY.get(id(gas))
+    if hit is not None and hit[0] is gas:
+        return hit[1]
+    rho = gas.reference_density(Reference.NORMAL)
+    if len(_NORMAL_DENSITY) >= 16:
+        _NORMAL_DENSITY.pop(next(iter(_NORMAL_DENSITY)))
+    _NORMAL_DENSITY[id(gas)] = (gas, rho)
+    return rho
 
 
 def _arc_table(net: CompiledNetwork, sys: SteadySystem, q: F64, p: F64, rho_n: float) -> pd.DataFrame:
@@ -345,177 +380,3 @@ def _arc_table(net: CompiledNetwork, sys: SteadySystem, q: F64, p: F64, rho_n: f
             arcs.iloc[P.arc, arcs.columns.get_loc("velocity_from_m_s")] = np.where(ok, q[P.arc] / (rf * area), np.nan)
             arcs.iloc[P.arc, arcs.columns.get_loc("velocity_to_m_s")] = np.where(ok, q[P.arc] / (rt * area), np.nan)
     return arcs
-
-
-@dataclass(frozen=True)
-class _ZeroFlowTopology:
-    """What :func:`_recover_zero_flows` needs that depends only on the topology (cached on the system)."""
-
-    ref: NDArray[np.int64]  # pressure supplies in service
-    grounds: NDArray[np.int64]  # super-nodes holding them
-    ground_of_node: NDArray[np.int64]  # per node: index into grounds, or -1
-    a_from: NDArray[np.int64]
-    a_to: NDArray[np.int64]
-    keep: NDArray[np.bool_]  # unknown potentials (one node of each connected piece is grounded)
-    lu: Any  # SuperLU of the reduced Laplacian, or None
-    diag: F64 | None  # 1x1 systems
-
-
-_LAPLACIAN_CACHE: dict[tuple[int, bytes, bytes, bytes], tuple[NDArray[np.bool_], Any, F64 | None]] = {}
-"""Factorised zero-arc Laplacians by topology (bounded; the factors are only read, never changed)."""
-
-
-def _zero_flow_topology(net: CompiledNetwork, sys: SteadySystem) -> _ZeroFlowTopology:
-    cached = sys.__dict__.get("_zero_flow_topology")
-    if cached is not None:
-        return cached
-    n = net.n_nodes
-    s = net.supply
-    ref = np.flatnonzero(s.active & s.fixed_pressure)
-    grounds = np.unique(sys.group[s.node[ref]])
-    gidx = np.full(sys.n_groups, -1, dtype=np.int64)
-    gidx[grounds] = np.arange(len(grounds))
-    n_tot = n + len(grounds)
-    za = sys.zero_arcs
-    a_from = np.concatenate([net.arc_from[za], n + gidx[sys.group[s.node[ref]]]]).astype(np.int64)
-    a_to = np.concatenate([net.arc_to[za], s.node[ref]]).astype(np.int64)
-    m = len(a_from)
-    keep = np.zeros(n_tot, dtype=bool)
-    lu = diag = None
-    key = (n_tot, a_from.tobytes(), a_to.tobytes(), sys.group.tobytes())
-    hit = _LAPLACIAN_CACHE.get(key)
-    if hit is not None:  # outage sweeps: most scenarios leave the zero-loss arcs as they were
-        keep, lu, diag = hit
-    elif m:
-        # the pieces joined by zero arcs are the super-nodes (a ground joins its own): fix one node of each
-        keep[:] = True
-        keep[np.unique(sys.group, return_index=True)[1]] = False
-        red = np.full(n_tot, -1, dtype=np.int64)
-        red[keep] = np.arange(int(keep.sum()))
-        f, t = red[a_from], red[a_to]
-        rows = np.concatenate([f, t, f, t])
-        cols = np.concatenate([f, t, t, f])
-        vals = np.concatenate([np.ones(2 * m), -np.ones(2 * m)])
-        ok = (rows >= 0) & (cols >= 0)
-        nk = int(keep.sum())
-        Lr = sp.csc_matrix((vals[ok], (rows[ok], cols[ok])), shape=(nk, nk))
-        if nk > 1:
-            lu = spla.splu(Lr)
-        elif nk == 1:
-            diag = Lr.toarray().ravel()
-    if hit is None:
-        if len(_LAPLACIAN_CACHE) >= 16:
-            _LAPLACIAN_CACHE.pop(next(iter(_LAPLACIAN_CACHE)))
-        _LAPLACIAN_CACHE[key] = (keep, lu, diag)
-    topo = _ZeroFlowTopology(ref=ref, grounds=grounds, ground_of_node=gidx[sys.group], a_from=a_from, a_to=a_to,
-                             keep=keep, lu=lu, diag=diag)
-    sys.__dict__["_zero_flow_topology"] = topo
-    return topo
-
-
-def _recover_zero_flows(
-    net: CompiledNetwork, sys: SteadySystem, q_arc: F64, withdrawal: F64
-) -> tuple[F64, F64]:
-    """Minimum-norm flows on contracted arcs, and the injections of pressure supplies.
-
-    Each pressure-fixed super-node gets a virtual ground node joined to its pressure supplies, so the
-    supplies' injections are recovered with the zero-loss flows (equal split where several supplies share
-    one super-node).
-    """
-    n = net.n_nodes
-    topo = _zero_flow_topology(net, sys)
-    supply_flow = np.zeros(len(net.supply.ids))
-    if len(topo.a_from) == 0:
-        return np.zeros(0), supply_flow
-    # required net outflow through zero arcs (and supply arcs) at each node
-    b_nodes = _bincount(net.arc_to, q_arc, n) - _bincount(net.arc_from, q_arc, n) - withdrawal
-    # the ground balances the rest of its super-node
-    g = topo.ground_of_node
-    in_ground = g >= 0
-    b_ground = -_bincount(g[in_ground], b_nodes[in_ground], len(topo.grounds))
-    b = np.concatenate([b_nodes, b_ground])
-    phi = np.zeros(len(b))
-    keep = topo.keep
-    if topo.lu is not None:
-        phi[keep] = topo.lu.solve(b[keep])
-    elif topo.diag is not None:
-        phi[keep] = b[keep] / topo.diag
-    flows = phi[topo.a_from] - phi[topo.a_to]
-    nz = len(sys.zero_arcs)
-    supply_flow[topo.ref] = flows[nz:]
-    return flows[:nz], supply_flow
-
-
-def _bincount(index: NDArray[np.int64], weights: F64, n: int) -> F64:
-    """Sum of ``weights`` per index in 0..n-1, as floats (also for empty input)."""
-    return np.bincount(index, weights=weights, minlength=n).astype(float, copy=False)
-
-
-def _violation_arrays(
-    net: CompiledNetwork, sys: SteadySystem, p: F64, q: F64, supply_flow: F64, opts: SteadyOptions
-) -> dict[str, NDArray[Any]]:
-    """Every bound violation as columns (``VIOLATION_COLUMNS``), worst (smallest margin) first."""
-    tol = opts.bound_tol_bar * 1e5
-    parts: list[dict[str, Any]] = []
-
-    def add(kind: str, element: NDArray[Any], quantity: str, value: F64, bound: F64, margin: F64, unit: str,
-            message: str) -> None:
-        if len(value):
-            parts.append({"kind": kind, "element": np.asarray(element, dtype=object), "quantity": quantity, "value": value,
-                          "bound": bound, "margin": margin, "unit": unit, "message": message, "n": len(value)})
-
-    live = np.isfinite(p)
-    with np.errstate(invalid="ignore"):
-        lo = np.flatnonzero(live & (p < net.p_min - tol))
-        hi = np.flatnonzero(live & (p > net.p_max + tol))
-    add("node", net.node_ids[lo], "pressure", p[lo] / 1e5, net.p_min[lo] / 1e5, (p[lo] - net.p_min[lo]) / 1e5, "bar",
-        "below minimum pressure")
-    add("node", net.node_ids[hi], "pressure", p[hi] / 1e5, net.p_max[hi] / 1e5, (net.p_max[hi] - p[hi]) / 1e5, "bar",
-        "above maximum pressure")
-    P = net.pipe
-    if len(P):
-        pmax_arc = np.fmax(p[net.arc_from[P.arc]], p[net.arc_to[P.arc]])
-        with np.errstate(invalid="ignore"):
-            k = np.flatnonzero((sys.behaviour[P.arc] != Behaviour.REMOVED) & (pmax_arc > P.p_max + tol))
-        add("pipe", net.arc_ids[P.arc[k]], "pressure", pmax_arc[k] / 1e5, P.p_max[k] / 1e5,
-            (P.p_max[k] - pmax_arc[k]) / 1e5, "bar", "above pipe MAOP")
-    rows: list[dict[str, Any]] = []
-    s = net.supply
-    ftol = opts.flow_tol_kg_s
-    for k in np.flatnonzero(s.active & s.fixed_pressure):
-        f = supply_flow[k]
-        if f < s.flow_min[k] - ftol:
-            rows.append(_v("supply", s.ids[k], "flow", f, s.flow_min[k], f - s.flow_min[k], "kg/s",
-                           "injection below contract minimum"))
-        if f > s.flow_max[k] + ftol:
-            rows.append(_v("supply", s.ids[k], "flow", f, s.flow_max[k], s.flow_max[k] - f, "kg/s",
-                           "injection above contract maximum"))
-    extra = net.__dict__.get("_extra_violations")
-    if extra:
-        rows.extend(extra)
-    for r in rows:
-        parts.append({"kind": r["kind"], "element": np.array([r["element"]], dtype=object), "quantity": r["quantity"],
-                      "value": np.array([r["value"]], dtype=float), "bound": np.array([r["bound"]], dtype=float),
-                      "margin": np.array([r["margin"]], dtype=float), "unit": r["unit"], "message": r["message"],
-                      "n": 1})
-    out: dict[str, NDArray[Any]] = {}
-    counts = [pt["n"] for pt in parts]
-    for c in VIOLATION_COLUMNS:
-        if not parts:
-            out[c] = np.zeros(0) if c in ("value", "bound", "margin") else np.zeros(0, dtype=object)
-        elif c in ("value", "bound", "margin"):
-            out[c] = np.concatenate([np.asarray(pt[c], dtype=float) for pt in parts])
-        elif c == "element":
-            out[c] = np.concatenate([pt[c] for pt in parts])
-        else:  # one value per part
-            per_part = np.empty(len(parts), dtype=object)
-            per_part[:] = [pt[c] for pt in parts]
-            out[c] = np.repeat(per_part, counts)
-    order = np.argsort(out["margin"], kind="stable")
-    return {c: v[order] for c, v in out.items()}
-
-
-def _v(kind: str, element: Any, quantity: str, value: float, bound: float, margin: float, unit: str,
-       message: str) -> dict[str, Any]:
-    return {"kind": kind, "element": str(element), "quantity": quantity, "value": float(value),
-            "bound": float(bound), "margin": float(margin), "unit": unit, "message": message}

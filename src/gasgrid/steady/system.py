@@ -23,6 +23,7 @@ from gasgrid.components.control_valve import MODES as CV_MODES
 from gasgrid.errors import TopologyError
 from gasgrid.graph import connected_components
 from gasgrid.model.compiled import CompiledNetwork
+from gasgrid.steady.layout import LAYOUT_OK, layout
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
@@ -63,22 +64,30 @@ def member(codes: NDArray[np.integer], allowed: tuple[int, ...] | list[int]) -> 
     return table[codes]
 
 
+_REMOVED, _ZERO, _PIPE = int(Behaviour.REMOVED), int(Behaviour.ZERO), int(Behaviour.PIPE)
+_RESISTOR, _PUMP = int(Behaviour.RESISTOR), int(Behaviour.PUMP)
 _CS_LOOKUP = np.array([_CS_BEHAVIOUR[m] for m in CS_MODES], dtype=np.int64)  # mode index -> behaviour
 _CV_LOOKUP = np.array([_CV_BEHAVIOUR[m] for m in CV_MODES], dtype=np.int64)
 
 
 def arc_behaviour(net: CompiledNetwork, cs_modes: I64 | None = None, cv_modes: I64 | None = None) -> I64:
-    """Behaviour code of every arc (see :class:`Behaviour`). Mode overrides are indices into MODES."""
-    b = np.full(net.n_arcs, Behaviour.ZERO, dtype=np.int64)
-    b[net.pipe.arc] = Behaviour.PIPE
-    b[net.resistor.arc] = Behaviour.RESISTOR
-    b[net.pump.arc] = Behaviour.PUMP
+    """Behaviour code of every arc (see :class:`Behaviour`). Mode overrides are indices into MODES.
+
+    A resistor without pressure loss (drag factor 0, or a fixed drop of 0 Pa) is contracted like a short pipe:
+    its equation p_from = p_to has no flow derivative, which the nodal elimination of arc flows needs."""
+    b = np.full(net.n_arcs, _ZERO, dtype=np.int64)  # plain ints: numpy is slow with enum members
+    b[net.pipe.arc] = _PIPE
+    R = net.resistor
+    if R.arc.size:
+        lossless = np.where(np.isnan(R.drag), R.dp_fixed == 0.0, R.drag == 0.0)
+        b[R.arc] = np.where(lossless, _ZERO, _RESISTOR)
+    b[net.pump.arc] = _PUMP
     cs = net.compressor.mode if cs_modes is None else cs_modes
     b[net.compressor.arc] = _CS_LOOKUP[np.asarray(cs, dtype=np.int64)]
     cv = net.control_valve.mode if cv_modes is None else cv_modes
     b[net.control_valve.arc] = _CV_LOOKUP[np.asarray(cv, dtype=np.int64)]
-    b[~net.valve_open] = Behaviour.REMOVED  # check valves start open (ZERO); the controller closes them
-    b[~net.arc_active] = Behaviour.REMOVED
+    b[~net.valve_open] = _REMOVED  # check valves start open (ZERO); the controller closes them
+    b[~net.arc_active] = _REMOVED
     return b
 
 
@@ -140,7 +149,31 @@ class SteadySystem:
 
 
 def build_system(net: CompiledNetwork, behaviour: I64 | None = None) -> SteadySystem:
-    """Contract zero-loss arcs, check references, lay out unknowns and the sparsity pattern."""
+    """Contract zero-loss arcs, check references, lay out unknowns and the sparsity pattern.
+
+    Computed in one compiled pass (:func:`gasgrid.steady.layout.layout`); where it finds a problem,
+    :func:`build_system_reference` raises the error that names the elements involved."""
+    b = np.ascontiguousarray(arc_behaviour(net) if behaviour is None else behaviour, dtype=np.int64)
+    s, d = net.supply, net.demand
+    (outcome, group, n_groups, fixed_pi, ref_supply, comp, dead, eq, g_from, g_to, twin_of, free_col, n_free,
+     zero) = layout(net.n_nodes, net.arc_from, net.arc_to, b, s.node, s.active, s.fixed_pressure, s.p_set, s.flow,
+                    d.node, d.active, d.flow)
+    if outcome != LAYOUT_OK:
+        return build_system_reference(net, b)
+    col_from = free_col[g_from]
+    col_to = free_col[g_to]
+    return SteadySystem(
+        behaviour=b, group=group, n_groups=n_groups, group_fixed_pi=fixed_pi, group_ref_supply=ref_supply,
+        group_component=comp, dead_groups=dead, free_col=free_col, eq_arcs=eq, zero_arcs=zero,
+        n_free=n_free, n=n_free + len(eq), g_from=g_from, g_to=g_to, twin_of=twin_of, col_from=col_from,
+        col_to=col_to, brow_from=col_from.copy(), brow_to=col_to.copy(),
+    )
+
+
+def build_system_reference(net: CompiledNetwork, behaviour: I64 | None = None) -> SteadySystem:
+    """:func:`build_system` in numpy and Python, raising :class:`TopologyError` for: supplies fixing different
+    pressures on one super-node, islands with load but no reference, set points that conflict or are bridged,
+    regions whose pressure level nothing fixes, loops of set-point arcs."""
     b = arc_behaviour(net) if behaviour is None else behaviour
     n_nodes = net.n_nodes
     zero = np.flatnonzero(b == Behaviour.ZERO)
