@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from gasgrid.components import ARC_KINDS
 from gasgrid.components.compressor import MODES as CS_MODES
+from gasgrid.components.control_valve import MODES as CV_MODES
 from gasgrid.model.compiled import CompiledNetwork
 from gasgrid.steady import fastpath
 from gasgrid.steady.assemble import ArcSetPoints, Assembler
@@ -28,6 +30,13 @@ if TYPE_CHECKING:
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
+
+
+_PASSIVE_CS = (CS_MODES.index("bypass"), CS_MODES.index("off"))
+_CV_SET_POINT = CV_MODES.index("set_point")
+_CHECK_VALVE = ARC_KINDS.index("check_valve")
+_POWER = int(Behaviour.POWER)
+_RATIO = int(Behaviour.RATIO)
 
 
 def solve_steady(
@@ -64,15 +73,13 @@ def solve_steady(
 
 def _needs_controllers(net: CompiledNetwork) -> bool:
     """Controllers matter only for stations that compress, regulators on set points and check valves."""
-    from gasgrid.components import ARC_KINDS
-    from gasgrid.components.control_valve import MODES as CV_MODES
-
     cs = net.compressor
-    compressing = ~member(cs.mode, [CS_MODES.index("bypass"), CS_MODES.index("off")]) & net.arc_active[cs.arc]
+    if len(cs) and (~member(cs.mode, _PASSIVE_CS) & net.arc_active[cs.arc]).any():
+        return True
     cv = net.control_valve
-    regulating = (cv.mode == CV_MODES.index("set_point")) & net.arc_active[cv.arc]
-    check = np.any(net.arc_kind == ARC_KINDS.index("check_valve"))
-    return bool(compressing.any() or regulating.any() or check)
+    if len(cv) and ((cv.mode == _CV_SET_POINT) & net.arc_active[cv.arc]).any():
+        return True
+    return bool(np.any(net.arc_kind == _CHECK_VALVE))
 
 
 def solve_fixed_modes(
@@ -90,10 +97,10 @@ def solve_fixed_modes(
     t0 = time.perf_counter()
     b = arc_behaviour(net) if behaviour is None else behaviour
     sets = arc_set_points(net) if sets is None else sets
-    power = b == Behaviour.POWER
-    if power.any() and initial is None:
+    power = b == _POWER
+    if initial is None and power.any():
         # the power equation has no flow derivative at ratio 1: start from a state with some compression
-        b0 = np.where(power, Behaviour.RATIO, b)
+        b0 = np.where(power, _RATIO, b)
         ratio2 = np.where(power, 1.2**2, sets.ratio2)
         pre = solve_fixed_modes(net, opts, None, behaviour=b0, sets=replace(sets, ratio2=ratio2),
                                 extra_withdrawal=extra_withdrawal)
