@@ -7,6 +7,7 @@ arrays with ``*_active = False`` so that scenario deltas can toggle them without
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
@@ -36,18 +37,34 @@ def _ro(a: np.ndarray) -> np.ndarray:
     return a
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The dataclass field names of ``cls`` (``dataclasses.fields`` rebuilds the tuple on every call)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
+def _freeze_arrays(obj: Any) -> None:
+    """Make every array field of a frozen dataclass a contiguous read-only array."""
+    for name in _field_names(type(obj)):
+        v = getattr(obj, name)
+        if isinstance(v, np.ndarray):
+            object.__setattr__(obj, name, _ro(v))
+
+
 @dataclass(frozen=True)
 class Block:
     """Base for per-kind parameter blocks: all fields are read-only arrays of equal length."""
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if isinstance(v, np.ndarray):
-                object.__setattr__(self, f.name, _ro(v))
+        _freeze_arrays(self)
 
     def __len__(self) -> int:
-        return len(getattr(self, fields(self)[0].name))
+        return len(getattr(self, _field_names(type(self))[0]))
 
 
 @dataclass(frozen=True)
@@ -159,10 +176,7 @@ class CompiledNetwork:
     station_maps: dict[str, Any] | None = None  # compressor id -> machine data with characteristic maps
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if isinstance(v, np.ndarray):
-                object.__setattr__(self, f.name, _ro(v))
+        _freeze_arrays(self)
 
     @property
     def n_nodes(self) -> int:
@@ -226,19 +240,12 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
     nodes = tables["node"]
     node_ids = nodes.ids.to_numpy(dtype=object)
 
-    arc_ids, arc_kind, arc_from, arc_to, arc_active, valve_open = [], [], [], [], [], []
-    offsets: dict[str, int] = {}
-    n = 0
-    for k, kind in enumerate(ARC_KINDS):
-        tab = tables[kind]
-        offsets[kind] = n
-        arc_ids.append(tab.ids.to_numpy(dtype=object))
-        arc_kind.append(np.full(tab.n, k, dtype=np.int64))
-        arc_from.append(tab.ref("from_node"))
-        arc_to.append(tab.ref("to_node"))
-        arc_active.append(tab.column("in_service", bool))
-        valve_open.append(tab.column("open", bool) if kind == "valve" else np.ones(tab.n, bool))
-        n += tab.n
+    counts = [tables[kind].n for kind in ARC_KINDS]
+    offsets = dict(zip(ARC_KINDS, np.cumsum([0, *counts]).tolist(), strict=False))
+    arcs = [tables[kind] for kind in ARC_KINDS if tables[kind].n]  # the empty tables add nothing
+    valve_open = np.ones(sum(counts), dtype=bool)
+    if tables["valve"].n:
+        valve_open[offsets["valve"]:offsets["valve"] + tables["valve"].n] = tables["valve"].column("open", bool)
 
     def arcs_of(kind: str) -> I:
         return np.arange(offsets[kind], offsets[kind] + tables[kind].n, dtype=np.int64)
@@ -321,7 +328,7 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
         node=np.array(s.ref("node")),
         fixed_pressure=_is(s, "mode", "pressure"),
         p_set=s.column("p_set_bar", float) * 1e5,
-        flow=np.nan_to_num(s.column("flow_kg_s", float)),
+        flow=_nan_to_num(s.column("flow_kg_s", float)),
         flow_min=flow_min,
         flow_max=flow_max,
         active=_own(s, "in_service", bool),
@@ -350,21 +357,31 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
         p_max=nodes_pmax,
         x=_own(nodes, "x"),
         y=_own(nodes, "y"),
-        arc_ids=np.concatenate(arc_ids) if arc_ids else np.array([], dtype=object),
-        arc_kind=np.concatenate(arc_kind),
-        arc_from=np.concatenate(arc_from),
-        arc_to=np.concatenate(arc_to),
-        arc_active=np.concatenate(arc_active),
+        arc_ids=_joined([t.ids.to_numpy(dtype=object) for t in arcs], object),
+        arc_kind=np.repeat(np.arange(len(ARC_KINDS), dtype=np.int64), counts),
+        arc_from=_joined([t.ref("from_node") for t in arcs], np.int64),
+        arc_to=_joined([t.ref("to_node") for t in arcs], np.int64),
+        arc_active=_joined([t.column("in_service", bool) for t in arcs], bool),
         pipe=pipe,
         resistor=resistor,
         control_valve=control_valve,
         compressor=compressor,
-        valve_open=np.concatenate(valve_open),
+        valve_open=valve_open,
         pump=pump,
         supply=supply,
         demand=demand,
         station_maps=dict(net.meta.get("gaslib_cs") or {}) or None,
     )
+
+
+def _joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    """``np.concatenate(parts)`` (always a new array), or an empty array of ``dtype`` when there are none."""
+    return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+
+
+def _nan_to_num(a: F) -> F:
+    """``np.nan_to_num(a)`` (a new array), skipping its several passes when every value is finite."""
+    return a.astype(float, copy=True) if np.isfinite(a).all() else np.nan_to_num(a)
 
 
 def _own(t: TableArrays, name: str, dtype: Any = float) -> np.ndarray:
@@ -381,14 +398,26 @@ def _recode(t: TableArrays, name: str, target: tuple[str, ...]) -> I:
     """Index of each value of a validated choice column in ``target`` (the kernel's tuple of that choice)."""
     codes = t.code(name)
     choices = t.schema.by_name[name].choices or ()
-    if (codes < 0).any():  # a missing value passes validation (the column is optional) but has no meaning here
+    if not t.n:
+        return np.empty(0, dtype=np.int64)
+    if codes.min() < 0:  # a missing value passes validation (the column is optional) but has no meaning here
         i = int(np.argmax(codes < 0))
         raise InputError(f"must be one of {list(choices)}, got {t.column(name)[i]!r}", kind=t.schema.kind,
                          element=t.ids[i], field=name)
-    return np.array([target.index(c) for c in choices], dtype=np.int64)[codes]
+    return _translation(choices, target)[codes]
+
+
+@functools.cache
+def _translation(choices: tuple[str, ...], target: tuple[str, ...]) -> I:
+    """Position in ``target`` of each of ``choices`` (both are constant tuples declared by the components)."""
+    table = np.array([target.index(c) for c in choices], dtype=np.int64)
+    table.flags.writeable = False
+    return table
 
 
 def _require_where(t: TableArrays, mask: B, column: str, when: str) -> None:
+    if not t.n:
+        return
     missing = mask & np.isnan(t.column(column, float))
     if missing.any():
         raise InputError(f"is required when {when}", kind=t.schema.kind, element=t.ids[int(np.argmax(missing))],

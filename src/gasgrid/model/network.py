@@ -217,7 +217,7 @@ def _resolve_references(tables: dict[str, TableArrays], known: dict[str, pd.Inde
     wanted: dict[str, list[tuple[TableArrays, str]]] = {}
     for t in tables.values():
         for col in t.schema.ref_columns:
-            if col.ref in known and (not t.n or col.name in t.frame.columns):
+            if col.ref in known and (not t.n or col.name in t.labels):
                 wanted.setdefault(col.ref, []).append((t, col.name))
     for ref, columns in wanted.items():
         values = [t.column(name) for t, name in columns]

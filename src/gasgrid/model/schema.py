@@ -21,6 +21,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from gasgrid.errors import InputError
+from gasgrid.model.frames import block_rows, index_lookup, read_column
 
 
 @dataclass(frozen=True)
@@ -74,19 +75,21 @@ class Schema:
     is_arc: bool = False
     by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
     ref_columns: tuple[Column, ...] = field(init=False, repr=False, compare=False)
-    _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _names: list[str] = field(init=False, repr=False, compare=False)
     _checked: tuple[Column, ...] = field(init=False, repr=False, compare=False)
+    _checked_str: tuple[Column, ...] = field(init=False, repr=False, compare=False)
     _choices: dict[str, _Choices] = field(init=False, repr=False, compare=False)
     _ranges: _Ranges = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {c.name: c for c in self.columns})
         object.__setattr__(self, "ref_columns", tuple(c for c in self.columns if c.ref is not None))
-        object.__setattr__(self, "_names", tuple(c.name for c in self.columns))
+        object.__setattr__(self, "_names", [c.name for c in self.columns])
         # the columns validate reads: every float column (converting one can fail), text columns with a rule
         checked = tuple(c for c in self.columns if c.dtype == "float" or (
             c.dtype == "str" and (c.required or c.choices is not None or c.ref is not None)))
         object.__setattr__(self, "_checked", checked)
+        object.__setattr__(self, "_checked_str", tuple(c for c in checked if c.dtype == "str"))
         object.__setattr__(self, "_choices", {c.name: _Choices(c.choices) for c in self.columns if c.choices is not None})
         object.__setattr__(self, "_ranges", _Ranges(tuple(c for c in checked if c.dtype == "float")))
 
@@ -176,13 +179,17 @@ class Schema:
             raise InputError("duplicate id", kind=self.kind, element=dup)
         # with exactly the schema's columns, read only those with a rule; otherwise read every one in order,
         # so that a missing column is a KeyError where reading it used to be
-        complete = tuple(table.frame.columns) == self._names
+        complete = table.labels == self._names
         if not table.n:
-            missing = [] if complete else [n for n in self._names if n not in table.frame.columns]
+            missing = [] if complete else [n for n in self._names if n not in table.labels]
             if missing:
                 raise KeyError(missing[0])
             return
         met = self._ranges.met(table) if complete else frozenset()
+        if complete and met == self._ranges.every:  # every float column read and within its rule: text is left
+            for col in self._checked_str:
+                self._check_str(col, table.column(col.name), table)
+            return
         for col in self._checked if complete else self.columns:
             values = table.column(col.name, float if col.dtype == "float" else None)
             if col.dtype == "float":
@@ -259,7 +266,7 @@ class TableArrays:
     missing or unknown. Arrays from :meth:`column` may share memory with the frame: copy what is kept.
     """
 
-    __slots__ = ("_cache", "codes", "frame", "ids", "n", "refs", "schema")
+    __slots__ = ("_cache", "_labels", "_where", "codes", "frame", "ids", "n", "refs", "schema")
 
     def __init__(self, schema: Schema, frame: pd.DataFrame) -> None:
         self.schema = schema
@@ -269,13 +276,31 @@ class TableArrays:
         self.codes: dict[str, NDArray[np.int64]] = {}
         self.refs: dict[str, NDArray[np.int64]] = {}
         self._cache: dict[tuple[str, Any], np.ndarray] = {}
+        self._where: dict[Any, tuple[np.ndarray, int]] | None = None
+        self._labels: list[Any] | None = None
+
+    @property
+    def labels(self) -> list[Any]:
+        """The frame's column labels, in order."""
+        if self._labels is None:
+            self._labels = self.frame.columns.tolist()
+        return self._labels
 
     def column(self, name: str, dtype: Any = None) -> np.ndarray:
-        """``frame[name].to_numpy(dtype)``, taken once (an empty table gives an empty array of ``dtype``)."""
+        """``frame[name].to_numpy(dtype)``, taken once (an empty table gives an empty array of ``dtype``).
+
+        Read straight from pandas' storage where it can be (:mod:`gasgrid.model.frames`); such an array is
+        read-only.
+        """
         key = (name, dtype)
         arr = self._cache.get(key)
         if arr is None:
-            arr = self.frame[name].to_numpy(dtype) if self.n else np.empty(0, dtype=object if dtype is None else dtype)
+            if self.n:
+                if self._where is None:
+                    self._where = block_rows(self.frame)
+                arr = read_column(self.frame, self._where, name, dtype)
+            else:
+                arr = np.empty(0, dtype=object if dtype is None else dtype)
             self._cache[key] = arr
         return arr
 
@@ -289,29 +314,47 @@ class TableArrays:
 
 
 class _Ranges:
-    """The float columns with a rule (required, or a range), checked together in one pass over a table."""
+    """The float columns, checked together in one pass over a table against their rules (required, range)."""
 
     def __init__(self, columns: tuple[Column, ...]) -> None:
-        self.columns = tuple(c for c in columns if c.required or _bounded(c))
-        self.lo = np.array([[c.lo] for c in self.columns], dtype=float)
-        self.hi = np.array([[c.hi] for c in self.columns], dtype=float)
-        self.lo_open = np.array([[c.lo_open] for c in self.columns], dtype=bool)
-        self.optional = np.array([[not c.required] for c in self.columns], dtype=bool)
-        self.any_open = bool(self.lo_open.any())
+        self.columns = columns
+        self.every = frozenset(c.name for c in columns)
+        bounds = [_closed_bounds(c) for c in columns]
+        self.lo = np.array([[lo] for lo, _ in bounds], dtype=float)
+        self.hi = np.array([[hi] for _, hi in bounds], dtype=float)
+        self.required = np.array([[c.required] for c in columns], dtype=bool)
+        self.any_required = bool(self.required.any())
 
     def met(self, table: TableArrays) -> frozenset[str]:
-        """Names of the columns whose every value meets its rule (the others are checked one by one)."""
+        """Names of the columns whose every value meets its rule (the others are checked one by one).
+
+        All of them is :attr:`every`. NaN compares false, so it breaks no bound and only a required column
+        rejects it.
+        """
         if not self.columns:
-            return frozenset()
+            return self.every
         try:
             block = np.stack([table.column(c.name, float) for c in self.columns])
         except (ValueError, TypeError):  # a column that is not numeric: let the one-by-one pass report it in order
             return frozenset()
-        ok = (block >= self.lo) & (block <= self.hi)
-        if self.any_open:
-            ok &= ~(self.lo_open & (block == self.lo))
-        ok |= np.isnan(block) & self.optional
-        return frozenset(c.name for c, good in zip(self.columns, ok.all(axis=1), strict=True) if good)
+        bad = block < self.lo
+        bad |= block > self.hi
+        if self.any_required:
+            bad |= np.isnan(block) & self.required
+        if not bad.any():
+            return self.every
+        return frozenset(c.name for c, wrong in zip(self.columns, bad.any(axis=1), strict=True) if not wrong)
+
+
+def _closed_bounds(col: Column) -> tuple[float, float]:
+    """(lo, hi) such that a number x is allowed exactly when not (x < lo or x > hi).
+
+    An open lower bound lo becomes the next float above it. A range no number meets (a NaN bound, or above
+    +inf) becomes (+inf, -inf).
+    """
+    if math.isnan(col.lo) or math.isnan(col.hi) or (col.lo_open and col.lo == math.inf):
+        return math.inf, -math.inf
+    return (float(np.nextafter(col.lo, math.inf)) if col.lo_open else col.lo), col.hi
 
 
 def _bounded(col: Column) -> bool:
@@ -341,7 +384,7 @@ def positions(ids: pd.Index, values: np.ndarray) -> NDArray[np.int64]:
     if not len(values):
         return np.empty(0, dtype=np.int64)
     if ids.is_unique:
-        pos = ids.get_indexer(values)
+        pos = index_lookup(ids, values)
     else:
         first = ~ids.duplicated()
         p = ids[first].get_indexer(values)

@@ -1,0 +1,80 @@
+"""Reading user tables into numpy without pandas' per-call bookkeeping.
+
+``frame[name].to_numpy(dtype)`` and ``ids.get_indexer(values)`` each spend microseconds on checks and
+conversions around a cheap operation; compiling a mid-size network makes about seventy such calls, and that
+overhead was most of its cost. The helpers here give the same arrays by reading what pandas already holds:
+the 2-D block a column is stored in, and the hash table an index keeps for lookups.
+
+Both rely on pandas internals (``DataFrame._mgr.blocks``, ``Block.mgr_locs``, ``Index._engine``), stable
+through pandas 2.x but not public. Each therefore covers only the plain layouts it understands (numpy-backed
+columns under unique, flat column labels; unique all-text object indexes) and falls back to the public call
+for anything else, or when the internals are missing. ``tests/test_model_frames.py`` checks that the fast
+paths are taken on the pandas the project pins and that they agree with the public calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+
+def block_rows(frame: pd.DataFrame) -> dict[Any, tuple[np.ndarray, int]]:
+    """Where each numpy-backed column of ``frame`` lives: label -> (2-D block values, row in the block).
+
+    ``values[row]`` is what ``frame[label]`` holds (pandas takes it the same way). Columns backed by extension
+    arrays are left out, and so is everything when the labels are not unique and flat (``frame[label]`` then
+    follows rules of its own) or the frame's storage is not the block layout known here.
+    """
+    columns = frame.columns
+    if type(columns) is not pd.Index or not columns.is_unique:
+        return {}
+    try:
+        blocks = frame._mgr.blocks
+        placed = [(blk.values, blk.mgr_locs.as_array) for blk in blocks]
+    except AttributeError:  # another pandas: the public path
+        return {}
+    labels = columns.tolist()
+    where: dict[Any, tuple[np.ndarray, int]] = {}
+    for values, locs in placed:
+        if type(values) is np.ndarray and values.ndim == 2 and len(values) == len(locs):
+            for row, loc in enumerate(locs.tolist()):
+                where[labels[loc]] = (values, row)
+    if len(where) > len(labels):  # cannot happen with a consistent manager; trust nothing if it does
+        return {}
+    return where
+
+
+def read_column(frame: pd.DataFrame, where: dict[Any, tuple[np.ndarray, int]], name: str,
+                dtype: Any = None) -> np.ndarray:
+    """``frame[name].to_numpy(dtype)``, read from the block when ``where`` (:func:`block_rows`) has it.
+
+    A result that shares memory with the table is read-only, so that nothing downstream writes into user data.
+    """
+    hit = where.get(name)
+    if hit is None:
+        return frame[name].to_numpy(dtype)
+    values, row = hit
+    view = values[row]
+    view.flags.writeable = False
+    return np.asarray(view, dtype=dtype)
+
+
+def index_lookup(ids: pd.Index, values: np.ndarray) -> NDArray[np.intp]:
+    """``ids.get_indexer(values)`` for unique ``ids``: the position of each value, -1 where absent.
+
+    For an object index of text and object values, the index's own hash table answers directly: the public
+    call would wrap ``values`` in an index (inferring its type), find the common type (object) and ask the
+    same table.
+    """
+    if (type(ids) is pd.Index and ids.dtype == object and isinstance(values, np.ndarray) and values.ndim == 1
+            and values.dtype == object and ids.inferred_type == "string"):
+        try:
+            engine = ids._engine
+        except AttributeError:
+            pass
+        else:
+            return np.asarray(engine.get_indexer(values), dtype=np.intp)
+    return ids.get_indexer(values)
