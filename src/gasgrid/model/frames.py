@@ -40,8 +40,10 @@ def block_rows(frame: pd.DataFrame) -> dict[Any, tuple[np.ndarray, int]]:
     where: dict[Any, tuple[np.ndarray, int]] = {}
     for values, locs in placed:
         if type(values) is np.ndarray and values.ndim == 2 and len(values) == len(locs):
+            view = values.view()  # read-only, and so is every row taken from it
+            view.setflags(write=False)
             for row, loc in enumerate(locs.tolist()):
-                where[labels[loc]] = (values, row)
+                where[labels[loc]] = (view, row)
     if len(where) > len(labels):  # cannot happen with a consistent manager; trust nothing if it does
         return {}
     return where
@@ -51,15 +53,32 @@ def read_column(frame: pd.DataFrame, where: dict[Any, tuple[np.ndarray, int]], n
                 dtype: Any = None) -> np.ndarray:
     """``frame[name].to_numpy(dtype)``, read from the block when ``where`` (:func:`block_rows`) has it.
 
-    A result that shares memory with the table is read-only, so that nothing downstream writes into user data.
+    A result read from the block that shares memory with it is read-only, so that nothing downstream writes
+    into user data.
     """
     hit = where.get(name)
     if hit is None:
         return frame[name].to_numpy(dtype)
     values, row = hit
-    view = values[row]
-    view.flags.writeable = False
-    return np.asarray(view, dtype=dtype)
+    return values[row] if dtype is None else np.asarray(values[row], dtype=dtype)
+
+
+def block_slice(where: dict[Any, tuple[np.ndarray, int]], names: list[str] | tuple[str, ...]) -> np.ndarray | None:
+    """The float64 block rows of columns ``names``, in that order, as one 2-D read-only view; None unless they
+    are consecutive rows of one block (as in a table built from a schema, whose float columns pandas keeps
+    together in column order).
+
+    Equal to ``np.stack([read_column(frame, where, name, float) for name in names])`` where it is not None.
+    """
+    first = where.get(names[0]) if names else None
+    if first is None or first[0].dtype != np.float64:
+        return None
+    values, start = first
+    for i, name in enumerate(names):
+        hit = where.get(name)
+        if hit is None or hit[0] is not values or hit[1] != start + i:
+            return None
+    return values[start:start + len(names)]
 
 
 def index_lookup(ids: pd.Index, values: np.ndarray) -> NDArray[np.intp]:

@@ -183,12 +183,7 @@ class Network:
             if kind != "node":
                 schema.check(tables[kind])
         _check_arc_ids([tables[k].ids for k in ARC_KINDS])
-        for kind in ARC_KINDS:
-            t = tables[kind]
-            loop = t.ref("from_node") == t.ref("to_node")
-            if loop.any():
-                raise InputError("from_node equals to_node", kind=kind, element=t.ids[int(np.argmax(loop))],
-                                 field="to_node")
+        _check_loops([tables[k] for k in ARC_KINDS if tables[k].n])
         return tables
 
     def save(self, path: str | Path) -> Path:
@@ -226,6 +221,19 @@ def _resolve_references(tables: dict[str, TableArrays], known: dict[str, pd.Inde
         for (t, name), v in zip(columns, values, strict=True):
             t.refs[name] = found[start:start + len(v)]
             start += len(v)
+
+
+def _check_loops(arcs: list[TableArrays]) -> None:
+    """No arc joins a node to itself (checked over all arc kinds at once; the first in kind, then row, order)."""
+    if not arcs:
+        return
+    loop = np.concatenate([t.ref("from_node") for t in arcs]) == np.concatenate([t.ref("to_node") for t in arcs])
+    if loop.any():
+        i = int(np.argmax(loop))
+        for t in arcs:
+            if i < t.n:
+                raise InputError("from_node equals to_node", kind=t.schema.kind, element=t.ids[i], field="to_node")
+            i -= t.n
 
 
 def _check_arc_ids(indexes: list[pd.Index]) -> None:

@@ -21,7 +21,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from gasgrid.errors import InputError
-from gasgrid.model.frames import block_rows, index_lookup, read_column
+from gasgrid.model.frames import block_rows, block_slice, index_lookup, read_column
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,9 @@ class Schema:
             raise InputError(f"unknown column(s) {extra}; allowed: {self.names}", kind=self.kind)
         frame.index = frame.index.astype(str)
         frame.index.name = "id"
-        return frame[self.names]
+        # the copy keeps columns of one dtype in one 2-D block, in column order (pandas consolidates a deep copy),
+        # which lets validation read all float columns at once (TableArrays.float_block)
+        return frame[self.names].copy()
 
     def validate(self, frame: pd.DataFrame, known: Mapping[str, pd.Index] | None = None) -> None:
         """Check ids, required values, ranges, choices and references. Raises :class:`InputError`.
@@ -304,6 +306,15 @@ class TableArrays:
             self._cache[key] = arr
         return arr
 
+    def float_block(self, names: tuple[str, ...]) -> NDArray[np.float64] | None:
+        """``np.stack([self.column(n, float) for n in names])`` as a view of the table's float block, where the
+        columns are consecutive rows of one (:func:`gasgrid.model.frames.block_slice`); else None."""
+        if not self.n:
+            return None
+        if self._where is None:
+            self._where = block_rows(self.frame)
+        return block_slice(self._where, names)
+
     def code(self, name: str) -> NDArray[np.int64]:
         """The choice positions of a validated column (empty for an empty table)."""
         return self.codes[name] if self.n else np.empty(0, dtype=np.int64)
@@ -318,7 +329,8 @@ class _Ranges:
 
     def __init__(self, columns: tuple[Column, ...]) -> None:
         self.columns = columns
-        self.every = frozenset(c.name for c in columns)
+        self.names = tuple(c.name for c in columns)
+        self.every = frozenset(self.names)
         bounds = [_closed_bounds(c) for c in columns]
         self.lo = np.array([[lo] for lo, _ in bounds], dtype=float)
         self.hi = np.array([[hi] for _, hi in bounds], dtype=float)
@@ -333,10 +345,12 @@ class _Ranges:
         """
         if not self.columns:
             return self.every
-        try:
-            block = np.stack([table.column(c.name, float) for c in self.columns])
-        except (ValueError, TypeError):  # a column that is not numeric: let the one-by-one pass report it in order
-            return frozenset()
+        block = table.float_block(self.names)
+        if block is None:
+            try:
+                block = np.stack([table.column(c.name, float) for c in self.columns])
+            except (ValueError, TypeError):  # a column that is not numeric: the one-by-one pass reports it in order
+                return frozenset()
         bad = block < self.lo
         bad |= block > self.hi
         if self.any_required:
