@@ -32,12 +32,6 @@ I = NDArray[np.int64]
 B = NDArray[np.bool_]
 
 
-def _ro(a: np.ndarray) -> np.ndarray:
-    a = np.ascontiguousarray(a)
-    a.setflags(write=False)
-    return a
-
-
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
@@ -54,7 +48,9 @@ def _freeze_arrays(obj: Any) -> None:
     for name in _field_names(type(obj)):
         v = getattr(obj, name)
         if isinstance(v, np.ndarray):
-            object.__setattr__(obj, name, _ro(v))
+            v = np.ascontiguousarray(v)
+            v.setflags(write=False)
+            object.__setattr__(obj, name, v)
 
 
 @dataclass(frozen=True)
@@ -242,7 +238,7 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
     in a fixed order, arc kinds first, so that the first problem is the one reported.
     """
     nodes = tables["node"]
-    node_ids = nodes.ids.to_numpy(dtype=object)
+    node_ids = nodes.id_array()
 
     counts = [tables[kind].n for kind in ARC_KINDS]
     start = dict(zip(ARC_KINDS, itertools.accumulate(counts, initial=0), strict=False))
@@ -278,7 +274,7 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
         p_max=nodes_pmax,
         x=_own(nodes, "x"),
         y=_own(nodes, "y"),
-        arc_ids=_joined([t.ids.to_numpy(dtype=object) for t in arcs], object),
+        arc_ids=_joined([t.id_array() for t in arcs], object),
         arc_kind=np.repeat(np.arange(len(ARC_KINDS), dtype=np.int64), counts),
         arc_from=_joined([t.ref("from_node") for t in arcs], np.int64),
         arc_to=_joined([t.ref("to_node") for t in arcs], np.int64),
@@ -404,7 +400,7 @@ def _supplies(s: TableArrays) -> SupplyBlock:
         raise InputError("flow_min_kg_s exceeds flow_max_kg_s", kind="supply", element=s.ids[int(np.argmax(bad))],
                          field="flow_min_kg_s")
     return SupplyBlock(
-        ids=s.ids.to_numpy(dtype=object),
+        ids=s.id_array(),
         node=np.array(s.ref("node")),
         fixed_pressure=_is(s, "mode", "pressure"),
         p_set=s.column("p_set_bar", float) * 1e5,
@@ -419,7 +415,7 @@ def _demands(d: TableArrays) -> DemandBlock:
     if not d.n:
         return _empty(DemandBlock)
     return DemandBlock(
-        ids=d.ids.to_numpy(dtype=object),
+        ids=d.id_array(),
         node=np.array(d.ref("node")),
         flow=_own(d, "flow_kg_s"),
         priority=_own(d, "priority", np.int64),

@@ -182,7 +182,7 @@ class Network:
         for kind, schema in KINDS.items():
             if kind != "node":
                 schema.check(tables[kind])
-        _check_arc_ids([tables[k].ids for k in ARC_KINDS])
+        _check_arc_ids([tables[k] for k in ARC_KINDS])
         _check_loops([tables[k] for k in ARC_KINDS if tables[k].n])
         return tables
 
@@ -211,16 +211,20 @@ def _resolve_references(tables: dict[str, TableArrays], known: dict[str, pd.Inde
     """Fill ``refs`` of every reference column: one lookup per referenced kind, over all tables at once."""
     wanted: dict[str, list[tuple[TableArrays, str]]] = {}
     for t in tables.values():
-        for col in t.schema.ref_columns:
-            if col.ref in known and (not t.n or col.name in t.labels):
-                wanted.setdefault(col.ref, []).append((t, col.name))
+        if t.n:  # (an empty table's refs are empty: TableArrays.ref)
+            for col in t.schema.ref_columns:
+                if col.ref in known and col.name in t.labels:
+                    wanted.setdefault(col.ref, []).append((t, col.name))
     for ref, columns in wanted.items():
         values = [t.column(name) for t, name in columns]
         found = positions(known[ref], np.concatenate(values))
+        complete = found.min() >= 0  # then no column has anything for its text check to report
         start = 0
         for (t, name), v in zip(columns, values, strict=True):
             t.refs[name] = found[start:start + len(v)]
             start += len(v)
+            if complete and t.schema.by_name[name].choices is None:
+                t.found.add(name)
 
 
 def _check_loops(arcs: list[TableArrays]) -> None:
@@ -236,17 +240,17 @@ def _check_loops(arcs: list[TableArrays]) -> None:
             i -= t.n
 
 
-def _check_arc_ids(indexes: list[pd.Index]) -> None:
+def _check_arc_ids(arcs: list[TableArrays]) -> None:
     """Arc ids are unique across arc kinds (as text; each kind's own ids were checked by its schema)."""
-    used = [ix for ix in indexes if len(ix)]
+    used = [t for t in arcs if t.n]
     # all ids text: text equality is hash equality, and ids unique within each kind need one look across kinds
-    if all(ix.inferred_type == "string" for ix in used):
+    if all(t.ids.inferred_type == "string" for t in used):
         if len(used) < 2:
             return
-        ids = np.concatenate([ix.to_numpy() for ix in used])
+        ids = np.concatenate([t.id_array() for t in used])
         if len(set(ids)) == len(ids):
             return
-    arc_ids = np.concatenate([ix.to_numpy() for ix in indexes])
+    arc_ids = np.concatenate([t.ids.to_numpy() for t in arcs])
     uniq, counts = np.unique(arc_ids.astype(str), return_counts=True)
     if (counts > 1).any():
         raise InputError("arc id used by two arcs (arc ids must be unique across arc kinds)",

@@ -188,16 +188,18 @@ class Schema:
                 raise KeyError(missing[0])
             return
         met = self._ranges.met(table) if complete else frozenset()
+        found = table.found
         if complete and met == self._ranges.every:  # every float column read and within its rule: text is left
             for col in self._checked_str:
-                self._check_str(col, table.column(col.name), table)
+                if col.name not in found:
+                    self._check_str(col, table.column(col.name), table)
             return
         for col in self._checked if complete else self.columns:
             values = table.column(col.name, float if col.dtype == "float" else None)
             if col.dtype == "float":
                 if col.name not in met:
                     self._check_float(col, values, ids)
-            elif col.dtype == "str":
+            elif col.dtype == "str" and col.name not in found:
                 self._check_str(col, values, table)
 
     def _check_float(self, col: Column, arr: NDArray[np.float64], ids: pd.Index) -> None:
@@ -266,9 +268,10 @@ class TableArrays:
     Validation fills ``codes`` (per choice column: the position of each value in ``Column.choices``) and
     ``refs`` (per reference column: the position of each id in the referenced table); -1 where a value is
     missing or unknown. Arrays from :meth:`column` may share memory with the frame: copy what is kept.
+    ``found`` names the reference columns known to have no -1, whose text checks have nothing left to find.
     """
 
-    __slots__ = ("_cache", "_labels", "_where", "codes", "frame", "ids", "n", "refs", "schema")
+    __slots__ = ("_cache", "_ids", "_labels", "_where", "codes", "found", "frame", "ids", "n", "refs", "schema")
 
     def __init__(self, schema: Schema, frame: pd.DataFrame) -> None:
         self.schema = schema
@@ -277,9 +280,17 @@ class TableArrays:
         self.n = len(frame)
         self.codes: dict[str, NDArray[np.int64]] = {}
         self.refs: dict[str, NDArray[np.int64]] = {}
+        self.found: set[str] = set()  # reference columns (without choices) whose every value was found
         self._cache: dict[tuple[str, Any], np.ndarray] = {}
+        self._ids: NDArray[np.object_] | None = None
         self._where: dict[Any, tuple[np.ndarray, int]] | None = None
         self._labels: list[Any] | None = None
+
+    def id_array(self) -> NDArray[np.object_]:
+        """``ids.to_numpy(dtype=object)``, taken once."""
+        if self._ids is None:
+            self._ids = self.ids.to_numpy(dtype=object)
+        return self._ids
 
     @property
     def labels(self) -> list[Any]:
