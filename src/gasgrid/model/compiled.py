@@ -8,7 +8,6 @@ arrays with ``*_active = False`` so that scenario deltas can toggle them without
 from __future__ import annotations
 
 import functools
-import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -241,10 +240,13 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
     node_ids = nodes.id_array()
 
     counts = [tables[kind].n for kind in ARC_KINDS]
-    start = dict(zip(ARC_KINDS, itertools.accumulate(counts, initial=0), strict=False))
+    start, n_arcs = {}, 0
+    for kind, n in zip(ARC_KINDS, counts, strict=True):
+        start[kind] = n_arcs
+        n_arcs += n
     arcs = [tables[kind] for kind in ARC_KINDS if tables[kind].n]  # the empty tables add nothing
     arc_active = []
-    valve_open = np.ones(sum(counts), dtype=bool)
+    valve_open = np.ones(n_arcs, dtype=bool)
     for t in arcs:
         arc_active.append(t.column("in_service", bool))
         if t.schema.kind == "valve":
@@ -261,7 +263,7 @@ def compile_network(net: Network, tables: Mapping[str, TableArrays]) -> Compiled
     nodes_pmin = nodes.column("p_min_bar", float) * 1e5
     nodes_pmax = nodes.column("p_max_bar", float) * 1e5
     bad = nodes_pmin > nodes_pmax
-    if bad.any():
+    if np.count_nonzero(bad):
         raise InputError("p_min_bar exceeds p_max_bar", kind="node", element=nodes.ids[int(np.argmax(bad))],
                          field="p_min_bar")
     return CompiledNetwork(
@@ -326,7 +328,7 @@ def _resistors(r: TableArrays, start: int) -> ResistorBlock:
     has_drag = ~np.isnan(r.column("drag_factor", float))
     has_dp = ~np.isnan(r.column("pressure_drop_bar", float))
     both = has_drag == has_dp
-    if both.any():
+    if np.count_nonzero(both):
         raise InputError("give exactly one of drag_factor or pressure_drop_bar", kind="resistor",
                          element=r.ids[int(np.argmax(both))], field="drag_factor")
     _require_where(r, has_drag, "diameter_mm", "drag_factor is given")
@@ -396,7 +398,7 @@ def _supplies(s: TableArrays) -> SupplyBlock:
     _require_where(s, _is(s, "mode", "flow"), "flow_kg_s", "mode='flow'")
     flow_min, flow_max = _own(s, "flow_min_kg_s"), _own(s, "flow_max_kg_s")
     bad = flow_min > flow_max
-    if bad.any():
+    if np.count_nonzero(bad):
         raise InputError("flow_min_kg_s exceeds flow_max_kg_s", kind="supply", element=s.ids[int(np.argmax(bad))],
                          field="flow_min_kg_s")
     return SupplyBlock(
@@ -452,17 +454,22 @@ def _joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
 
 def _nan_to_num(a: F) -> F:
     """``np.nan_to_num(a)`` (a new array), skipping its several passes when every value is finite."""
-    return a.astype(float, copy=True) if np.isfinite(a).all() else np.nan_to_num(a)
+    return a.copy() if np.count_nonzero(np.isfinite(a)) == len(a) else np.nan_to_num(a)
 
 
 def _own(t: TableArrays, name: str, dtype: Any = float) -> np.ndarray:
     """A column as a new array (``to_numpy`` may return a view of the user's table)."""
-    return np.array(t.column(name, dtype), dtype=dtype)
+    return t.column(name, dtype).copy()  # (already of ``dtype``)
 
 
 def _is(t: TableArrays, name: str, value: str) -> B:
     """``column == value`` for a validated choice column."""
-    return t.code(name) == (t.schema.by_name[name].choices or ()).index(value)
+    return t.code(name) == _choice_position(t.schema.by_name[name].choices or (), value)
+
+
+@functools.cache
+def _choice_position(choices: tuple[str, ...], value: str) -> int:
+    return choices.index(value)
 
 
 def _recode(t: TableArrays, name: str, target: tuple[str, ...]) -> I:
@@ -471,7 +478,7 @@ def _recode(t: TableArrays, name: str, target: tuple[str, ...]) -> I:
     choices = t.schema.by_name[name].choices or ()
     if not t.n:
         return np.empty(0, dtype=np.int64)
-    if codes.min() < 0:  # a missing value passes validation (the column is optional) but has no meaning here
+    if np.count_nonzero(codes < 0):  # a missing value passes validation (the column is optional) but has no meaning here
         i = int(np.argmax(codes < 0))
         raise InputError(f"must be one of {list(choices)}, got {t.column(name)[i]!r}", kind=t.schema.kind,
                          element=t.ids[i], field=name)
@@ -488,6 +495,6 @@ def _translation(choices: tuple[str, ...], target: tuple[str, ...]) -> I:
 
 def _require_where(t: TableArrays, mask: B, column: str, when: str) -> None:
     missing = mask & np.isnan(t.column(column, float))
-    if missing.any():
+    if np.count_nonzero(missing):
         raise InputError(f"is required when {when}", kind=t.schema.kind, element=t.ids[int(np.argmax(missing))],
                          field=column)

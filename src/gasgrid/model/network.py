@@ -218,7 +218,7 @@ def _resolve_references(tables: dict[str, TableArrays], known: dict[str, pd.Inde
     for ref, columns in wanted.items():
         values = [t.column(name) for t, name in columns]
         found = positions(known[ref], np.concatenate(values))
-        complete = found.min() >= 0  # then no column has anything for its text check to report
+        complete = not np.count_nonzero(found < 0)  # then no column has anything for its text check to report
         start = 0
         for (t, name), v in zip(columns, values, strict=True):
             t.refs[name] = found[start:start + len(v)]
@@ -232,7 +232,7 @@ def _check_loops(arcs: list[TableArrays]) -> None:
     if not arcs:
         return
     loop = np.concatenate([t.ref("from_node") for t in arcs]) == np.concatenate([t.ref("to_node") for t in arcs])
-    if loop.any():
+    if np.count_nonzero(loop):
         i = int(np.argmax(loop))
         for t in arcs:
             if i < t.n:

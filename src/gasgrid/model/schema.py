@@ -225,8 +225,8 @@ class Schema:
             codes = table.codes[col.name] = self._choices[col.name].codes(values)
         refs = table.refs.get(col.name)
         # a value found among the choices or referenced ids is not missing (positions() sees to the ids)
-        if (codes is not None or refs is not None) and (codes is None or codes.min() >= 0) and (
-                refs is None or refs.min() >= 0):
+        if (codes is not None or refs is not None) and (codes is None or not np.count_nonzero(codes < 0)) and (
+                refs is None or not np.count_nonzero(refs < 0)):
             return
         missing = pd.isna(values)
         ids = table.ids
@@ -366,7 +366,7 @@ class _Ranges:
         bad |= block > self.hi
         if self.any_required:
             bad |= np.isnan(block) & self.required
-        if not bad.any():
+        if not np.count_nonzero(bad):
             return self.every
         return frozenset(c.name for c, wrong in zip(self.columns, bad.any(axis=1), strict=True) if not wrong)
 
