@@ -44,12 +44,12 @@ def _field_names(cls: type) -> tuple[str, ...]:
 
 def _freeze_arrays(obj: Any) -> None:
     """Make every array field of a frozen dataclass a contiguous read-only array."""
+    fields_ = obj.__dict__  # (what object.__setattr__ would write to, without its cost per field)
     for name in _field_names(type(obj)):
-        v = getattr(obj, name)
+        v = fields_[name]
         if isinstance(v, np.ndarray):
-            v = np.ascontiguousarray(v)
+            v = fields_[name] = np.ascontiguousarray(v)
             v.setflags(write=False)
-            object.__setattr__(obj, name, v)
 
 
 @dataclass(frozen=True)
@@ -370,7 +370,7 @@ def _compressors(cs: TableArrays, start: int, T_net: float) -> CompressorBlock:
         polytropic=_is(cs, "head", "polytropic"),
         electric=_is(cs, "driver", "electric"),
         driver_efficiency=_own(cs, "driver_efficiency"),
-        suction_temperature=np.where(np.isnan(suction_temperature), T_net, suction_temperature).astype(float),
+        suction_temperature=np.where(np.isnan(suction_temperature), T_net, suction_temperature),
     )
     _require_where(cs, _is(cs, "mode", "flow"), "flow_set_kg_s", "mode='flow'")
     _require_where(cs, _is(cs, "mode", "power"), "power_set_MW", "mode='power'")
