@@ -49,13 +49,14 @@ def test_read_column_is_to_numpy(layout: str, dtype: Any) -> None:
     where = block_rows(frame)
     for name in ("length_km", "diameter_mm", "in_service", "from_node", "name", "nowhere"):
         expected = _outcome_array(lambda n=name: frame[n].to_numpy(dtype))
-        got = _outcome_array(lambda n=name: read_column(frame, where, n, dtype))
-        assert type(got) is type(expected)
-        if isinstance(expected, np.ndarray):
-            assert got.dtype == expected.dtype and got.shape == expected.shape
-            assert repr(got.tolist()) == repr(expected.tolist())  # NaN and pd.NA included
-        else:
-            assert got == expected
+        for got in (_outcome_array(lambda n=name: read_column(frame, where, n, dtype)),
+                    _outcome_array(lambda n=name: TableArrays(KINDS["pipe"], frame).column(n, dtype))):
+            assert type(got) is type(expected)
+            if isinstance(expected, np.ndarray):
+                assert got.dtype == expected.dtype and got.shape == expected.shape
+                assert repr(got.tolist()) == repr(expected.tolist())  # NaN and pd.NA included
+            else:
+                assert got == expected
 
 
 def _outcome_array(fn: Any) -> Any:

@@ -21,12 +21,13 @@ import pandas as pd
 from numpy.typing import NDArray
 
 
-def block_rows(frame: pd.DataFrame) -> dict[Any, tuple[np.ndarray, int]]:
+def block_rows(frame: pd.DataFrame, labels: list[Any] | None = None) -> dict[Any, tuple[np.ndarray, int]]:
     """Where each numpy-backed column of ``frame`` lives: label -> (2-D block values, row in the block).
 
     ``values[row]`` is what ``frame[label]`` holds (pandas takes it the same way). Columns backed by extension
     arrays are left out, and so is everything when the labels are not unique and flat (``frame[label]`` then
-    follows rules of its own) or the frame's storage is not the block layout known here.
+    follows rules of its own) or the frame's storage is not the block layout known here. ``labels`` is
+    ``frame.columns.tolist()`` where the caller has it.
     """
     columns = frame.columns
     if type(columns) is not pd.Index or not columns.is_unique:
@@ -36,7 +37,8 @@ def block_rows(frame: pd.DataFrame) -> dict[Any, tuple[np.ndarray, int]]:
         placed = [(blk.values, blk.mgr_locs.as_array) for blk in blocks]
     except AttributeError:  # another pandas: the public path
         return {}
-    labels = columns.tolist()
+    if labels is None:
+        labels = columns.tolist()
     where: dict[Any, tuple[np.ndarray, int]] = {}
     for values, locs in placed:
         if type(values) is np.ndarray and values.ndim == 2 and len(values) == len(locs):
