@@ -175,7 +175,8 @@ class Network:
 
     def _validated(self) -> dict[str, TableArrays]:
         """:meth:`validate`, returning each table as arrays (with choice codes and node positions) to compile."""
-        tables = {k: TableArrays(schema, self.table(k)) for k, schema in KINDS.items()}
+        tables = {k: TableArrays(schema, self.table(k) if self._pending[k][0] else self._frames[k])
+                  for k, schema in KINDS.items()}
         # nodes first (KINDS' order): their ids must be unique before references are looked up among them
         KINDS["node"].check(tables["node"])
         _resolve_references(tables, {"node": tables["node"].ids})
@@ -247,8 +248,10 @@ def _check_arc_ids(arcs: list[TableArrays]) -> None:
     if all(t.ids.inferred_type == "string" for t in used):
         if len(used) < 2:
             return
-        ids = np.concatenate([t.id_array() for t in used])
-        if len(set(ids)) == len(ids):
+        seen: set[str] = set()
+        for t in used:
+            seen.update(t.id_array().tolist())
+        if len(seen) == sum(t.n for t in used):
             return
     arc_ids = np.concatenate([t.ids.to_numpy() for t in arcs])
     uniq, counts = np.unique(arc_ids.astype(str), return_counts=True)

@@ -176,7 +176,7 @@ class Schema:
         value in its column's choices) for the compile step.
         """
         ids = table.ids
-        if ids.has_duplicates:
+        if not ids.is_unique:
             dup = ids[ids.duplicated()][0]
             raise InputError("duplicate id", kind=self.kind, element=dup)
         # with exactly the schema's columns, read only those with a rule; otherwise read every one in order,
@@ -277,7 +277,7 @@ class TableArrays:
         self.schema = schema
         self.frame = frame
         self.ids: pd.Index = frame.index
-        self.n = len(frame)
+        self.n = len(frame.index)
         self.codes: dict[str, NDArray[np.int64]] = {}
         self.refs: dict[str, NDArray[np.int64]] = {}
         self.found: set[str] = set()  # reference columns (without choices) whose every value was found
