@@ -276,3 +276,26 @@ def test_range_pass_as_before(lo: float, hi: float, lo_open: bool, required: boo
     if split:
         frame["w"] = np.ones(len(values))
     assert _outcome(lambda: schema.validate(frame)) == _outcome(lambda: _reference_schema_validate(schema, frame, {}))
+
+
+# --- choice codes: the index's hash table answers as the dict (small tables) and get_indexer (large) did --------
+def _reference_codes(choices: tuple[str, ...], values: np.ndarray) -> list[int]:
+    if len(values) < 2000:
+        position = {c: i for i, c in enumerate(choices)}
+        return [position.get(v, -1) for v in values]
+    return pd.Index(choices, dtype=object).get_indexer(values).tolist()
+
+
+ODD = [None, math.nan, np.str_("flow"), "flow", 1, True, b"flow", np.float64("nan"), pd.NA, ("flow",), "pressure",
+       pd.NaT, 0, "Flow"]
+
+
+@pytest.mark.parametrize("size", [len(ODD), 2100])
+def test_choice_codes_as_before(size: int) -> None:
+    values = np.empty(size, dtype=object)
+    values[:] = (ODD * (size // len(ODD) + 1))[:size]
+    choices = KINDS["supply"].by_name["mode"].choices or ()
+    assert KINDS["supply"]._choices["mode"].codes(values).tolist() == _reference_codes(choices, values)
+    values[3] = ["flow"]  # unhashable
+    assert _outcome_array(lambda: KINDS["supply"]._choices["mode"].codes(values)) == _outcome_array(
+        lambda: _reference_codes(choices, values))
