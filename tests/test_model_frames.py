@@ -6,6 +6,7 @@ compiled array sharing memory with a user table, and the errors of reading a col
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ import gasgrid as g
 from gasgrid.components import KINDS
 from gasgrid.errors import InputError
 from gasgrid.model.frames import block_rows, block_slice, index_lookup, read_column
-from gasgrid.model.schema import REQUIRED, Column, Schema, TableArrays
+from gasgrid.model.schema import REQUIRED, Column, Schema, TableArrays, _to_bool
 from test_model_validation import _outcome, _reference_schema_validate, every_kind
 
 
@@ -299,3 +300,54 @@ def test_choice_codes_as_before(size: int) -> None:
     values[3] = ["flow"]  # unhashable
     assert _outcome_array(lambda: KINDS["supply"]._choices["mode"].codes(values)) == _outcome_array(
         lambda: _reference_codes(choices, values))
+
+
+# --- coerce: the same tables as before, kept as one block per dtype and with equal text as one object -------------
+def _reference_coerce(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:
+    """Schema.coerce as it was (its error paths are unchanged and not repeated here)."""
+    frame = frame.copy()
+    for col in schema.columns:
+        if col.name not in frame.columns:
+            frame[col.name] = col.default
+        if col.dtype == "float":
+            frame[col.name] = pd.to_numeric(frame[col.name], errors="raise").astype(float)
+        elif col.dtype == "int":
+            frame[col.name] = pd.to_numeric(frame[col.name], errors="raise").astype(np.int64)
+        elif col.dtype == "bool":
+            frame[col.name] = frame[col.name].map(_to_bool).astype(bool)
+        else:
+            frame[col.name] = frame[col.name].astype(object).where(frame[col.name].notna(), None)
+    frame.index = frame.index.astype(str)
+    frame.index.name = "id"
+    return frame[schema.names]
+
+
+COERCE = [
+    ("pipe", pd.DataFrame({"from_node": ["a", "b", None], "to_node": ["b", math.nan, "c"], "length_km": [1, "2", 3.5],
+                           "diameter_mm": 500, "name": [1.5, None, "x"]}, index=["p1", 2, 3.0])),
+    ("node", pd.DataFrame({"x": [1.0], "group": [np.str_("g")]}, index=pd.Index([np.str_("n1")]))),
+    ("node", pd.DataFrame({"x": []}, index=pd.Index([], dtype=object))),
+    ("supply", pd.DataFrame({"node": ["a", "a"], "mode": ["flow", None], "in_service": [1, "yes"]},
+                            index=["s", "s"])),
+]
+
+
+@pytest.mark.parametrize("infer_string", [False, True])
+@pytest.mark.parametrize(("kind", "frame"), COERCE, ids=range(len(COERCE)))
+def test_coerce_as_before(kind: str, frame: pd.DataFrame, infer_string: bool) -> None:
+    with pd.option_context("future.infer_string", infer_string):
+        got, expected = KINDS[kind].coerce(frame), _reference_coerce(KINDS[kind], frame)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+        assert got.index.dtype == expected.index.dtype and list(got.dtypes) == list(expected.dtypes)
+        assert got.index.name == "id"
+
+
+def test_equal_text_is_one_object() -> None:
+    """Ids and the references to them are the same objects, so that compiling matches them by identity."""
+    net = every_kind()
+    node = {n: n for n in net.nodes.index}
+    assert all(node[v] is v for v in net.pipes["from_node"])
+    assert all(node[v] is v for v in net.demands["node"])
+    net.set_table("pipe", net.pipes.copy())
+    assert all(node[v] is v for v in net.pipes["to_node"])
+    assert all(v is sys.intern(v) for v in net.pipes["friction"])  # and so are the declared choices (literals)

@@ -11,6 +11,7 @@ the same arrays, with the positions of choice values and referenced ids found du
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,7 +140,8 @@ class Schema:
                 elif col.dtype == "bool":
                     frame[col.name] = frame[col.name].map(_to_bool).astype(bool)
                 else:
-                    frame[col.name] = frame[col.name].astype(object).where(frame[col.name].notna(), None)
+                    text = frame[col.name].astype(object).where(frame[col.name].notna(), None)
+                    frame[col.name] = pd.Series(_INTERN(text.to_numpy()), index=text.index, dtype=object)
             except (ValueError, TypeError) as exc:
                 bad = _first_bad(frame[col.name], col.dtype)
                 raise InputError(
@@ -149,7 +151,10 @@ class Schema:
         extra = [c for c in frame.columns if c not in self.by_name]
         if extra:
             raise InputError(f"unknown column(s) {extra}; allowed: {self.names}", kind=self.kind)
-        frame.index = frame.index.astype(str)
+        index = frame.index.astype(str)
+        if index.dtype == object:
+            index = pd.Index(_INTERN(index.to_numpy()), dtype=object)
+        frame.index = index
         frame.index.name = "id"
         # the copy keeps columns of one dtype in one 2-D block, in column order (pandas consolidates a deep copy),
         # which lets validation read all float columns at once (TableArrays.float_block)
@@ -415,6 +420,15 @@ def positions(ids: pd.Index, values: np.ndarray) -> NDArray[np.int64]:
     if ids.hasnans:  # a missing value must not count as found
         pos = np.where(pd.isna(values), -1, pos)
     return np.asarray(pos, dtype=np.int64)
+
+
+def _intern(value: Any) -> Any:
+    return sys.intern(value) if type(value) is str else value
+
+
+# Equal text in the tables becomes one object (ids, the references to them, choice values and the declared
+# choices): the hash lookups of every compile then match by identity, without comparing the characters.
+_INTERN = np.frompyfunc(_intern, 1, 1)
 
 
 def _range_text(c: Column) -> str:
