@@ -68,7 +68,7 @@ def _outcome_array(fn: Any) -> Any:
 
 
 def test_fast_paths_are_taken() -> None:
-    """On the pandas the project pins, a table from the schema is read from its blocks, and a float block whole."""
+    """On the installed pandas, a table from the schema is read from its blocks, and a float block whole."""
     net = every_kind()
     for kind, schema in KINDS.items():
         frame = net.table(kind)

@@ -431,20 +431,23 @@ BlockT = TypeVar("BlockT", bound=Block)
 _EMPTY_DTYPES = {"F": np.float64, "I": np.int64, "B": np.bool_, "NDArray[np.object_]": np.object_}
 
 
-@functools.cache
-def _empty_fields(cls: type) -> dict[str, np.ndarray]:
-    """A read-only empty array of the declared type for every field of a block class."""
-    arrays = {}
-    for f in fields(cls):
-        a = np.empty(0, dtype=_EMPTY_DTYPES[str(f.type)])
-        a.setflags(write=False)
-        arrays[f.name] = a
-    return arrays
+_EMPTY_FIELDS: dict[type, dict[str, np.ndarray]] = {}
 
 
 def _empty(cls: type[BlockT]) -> BlockT:
-    """The block of a kind without elements (what the general path builds, without its dozen array steps)."""
-    return cls(**_empty_fields(cls))
+    """The block of a kind without elements (what the general path builds, without its dozen array steps).
+
+    Its arrays, empty and read-only, are made once per block class and shared.
+    """
+    arrays = _EMPTY_FIELDS.get(cls)
+    if arrays is None:
+        arrays = {}
+        for f in fields(cls):
+            a: np.ndarray = np.empty(0, dtype=_EMPTY_DTYPES[str(f.type)])
+            a.setflags(write=False)
+            arrays[f.name] = a
+        _EMPTY_FIELDS[cls] = arrays
+    return cls(**arrays)
 
 
 def _joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:

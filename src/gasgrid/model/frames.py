@@ -9,7 +9,7 @@ Both rely on pandas internals (``DataFrame._mgr.blocks``, ``Block.mgr_locs``, ``
 through pandas 2.x but not public. Each therefore covers only the plain layouts it understands (numpy-backed
 columns under unique, flat column labels; unique all-text object indexes) and falls back to the public call
 for anything else, or when the internals are missing. ``tests/test_model_frames.py`` checks that the fast
-paths are taken on the pandas the project pins and that they agree with the public calls.
+paths are taken on the installed pandas and that they agree with the public calls.
 """
 
 from __future__ import annotations

@@ -377,7 +377,8 @@ class _Ranges:
             bad |= np.isnan(block) & self.required
         if not np.count_nonzero(bad):
             return self.every
-        return frozenset(c.name for c, wrong in zip(self.columns, bad.any(axis=1), strict=True) if not wrong)
+        wrong = np.count_nonzero(bad, axis=1)
+        return frozenset(c.name for c, w in zip(self.columns, wrong.tolist(), strict=True) if not w)
 
 
 def _closed_bounds(col: Column) -> tuple[float, float]:
