@@ -329,6 +329,13 @@ COERCE = [
     ("node", pd.DataFrame({"x": []}, index=pd.Index([], dtype=object))),
     ("supply", pd.DataFrame({"node": ["a", "a"], "mode": ["flow", None], "in_service": [1, "yes"]},
                             index=["s", "s"])),
+    ("pipe", pd.DataFrame({  # text fields given as other dtypes, with their missing values
+        "from_node": pd.array(["a", pd.NA, "c"], dtype="string"), "to_node": [pd.NaT, "b", pd.NA],
+        "length_km": 1.0, "diameter_mm": 1.0, "friction": pd.Categorical(["fixed", None, "aga"]),
+        "name": [1.5, math.nan, 3.0], "source": pd.to_datetime(["2020-01-01", None, "2021-05-06"])},
+        index=pd.Index([1, 2, 3]))),
+    ("demand", pd.DataFrame({"node": [True, False], "flow_kg_s": 1.0, "group": [["x"], ("y",)],
+                             "name": np.array([7, 8])}, index=["d1", "d2"])),
 ]
 
 
@@ -340,6 +347,8 @@ def test_coerce_as_before(kind: str, frame: pd.DataFrame, infer_string: bool) ->
         pd.testing.assert_frame_equal(got, expected, check_exact=True)
         assert got.index.dtype == expected.index.dtype and list(got.dtypes) == list(expected.dtypes)
         assert got.index.name == "id"
+        for name in got.columns:  # None stays None, NaN NaN, and every value keeps its type
+            assert [(type(v), repr(v)) for v in got[name]] == [(type(v), repr(v)) for v in expected[name]], name
 
 
 def test_equal_text_is_one_object() -> None:

@@ -140,8 +140,7 @@ class Schema:
                 elif col.dtype == "bool":
                     frame[col.name] = frame[col.name].map(_to_bool).astype(bool)
                 else:
-                    text = frame[col.name].astype(object).where(frame[col.name].notna(), None)
-                    frame[col.name] = pd.Series(_INTERN(text.to_numpy()), index=text.index, dtype=object)
+                    frame[col.name] = self._text(frame[col.name], col)
             except (ValueError, TypeError) as exc:
                 bad = _first_bad(frame[col.name], col.dtype)
                 raise InputError(
@@ -159,6 +158,18 @@ class Schema:
         # the copy keeps columns of one dtype in one 2-D block, in column order (pandas consolidates a deep copy),
         # which lets validation read all float columns at once (TableArrays.float_block)
         return frame[self.names].copy()
+
+    @staticmethod
+    def _text(series: pd.Series, col: Column) -> pd.Series:
+        """A text column as objects, None where missing (``astype(object).where(notna(), None)``, in numpy).
+
+        The values looked up when compiling (references and choices) are interned: see :data:`_INTERN`.
+        """
+        values = series.to_numpy(dtype=object, copy=True)
+        values[pd.isna(values)] = None
+        if col.ref is not None or col.choices is not None:
+            values = _INTERN(values)
+        return pd.Series(values, index=series.index, dtype=object)
 
     def validate(self, frame: pd.DataFrame, known: Mapping[str, pd.Index] | None = None) -> None:
         """Check ids, required values, ranges, choices and references. Raises :class:`InputError`.
@@ -427,8 +438,8 @@ def _intern(value: Any) -> Any:
     return sys.intern(value) if type(value) is str else value
 
 
-# Equal text in the tables becomes one object (ids, the references to them, choice values and the declared
-# choices): the hash lookups of every compile then match by identity, without comparing the characters.
+# Equal text becomes one object (ids, the references to them, choice values and the declared choices, which are
+# literals): the hash lookups of every compile then match by identity, without comparing the characters.
 _INTERN = np.frompyfunc(_intern, 1, 1)
 
 
