@@ -125,7 +125,11 @@ class Schema:
         return self.coerce(frame)
 
     def coerce(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Cast columns to their declared dtypes; add missing optional columns with defaults."""
+        """Cast columns to their declared dtypes; add missing optional columns with defaults.
+
+        Ids, references and choice values are interned (equal text, one object) and the result keeps one block
+        per dtype: both only make compiling faster, the values are those the casts give.
+        """
         frame = frame.copy()
         for col in self.columns:
             if col.name not in frame.columns:
