@@ -175,20 +175,16 @@ class Network:
 
     def _validated(self) -> dict[str, TableArrays]:
         """:meth:`validate`, returning each table as arrays (with choice codes and node positions) to compile."""
-        tables = {k: TableArrays(schema, self.table(k)) for k, schema in KINDS.items()}
+        tables = {k: TableArrays(schema, self.table(k) if self._pending[k][0] else self._frames[k])
+                  for k, schema in KINDS.items()}
         # nodes first (KINDS' order): their ids must be unique before references are looked up among them
         KINDS["node"].check(tables["node"])
         _resolve_references(tables, {"node": tables["node"].ids})
         for kind, schema in KINDS.items():
             if kind != "node":
                 schema.check(tables[kind])
-        _check_arc_ids([tables[k].ids for k in ARC_KINDS])
-        for kind in ARC_KINDS:
-            t = tables[kind]
-            loop = t.ref("from_node") == t.ref("to_node")
-            if loop.any():
-                raise InputError("from_node equals to_node", kind=kind, element=t.ids[int(np.argmax(loop))],
-                                 field="to_node")
+        _check_arc_ids([tables[k] for k in ARC_KINDS])
+        _check_loops([tables[k] for k in ARC_KINDS if tables[k].n])
         return tables
 
     def save(self, path: str | Path) -> Path:
@@ -216,29 +212,48 @@ def _resolve_references(tables: dict[str, TableArrays], known: dict[str, pd.Inde
     """Fill ``refs`` of every reference column: one lookup per referenced kind, over all tables at once."""
     wanted: dict[str, list[tuple[TableArrays, str]]] = {}
     for t in tables.values():
-        for col in t.schema.ref_columns:
-            if col.ref in known and (not t.n or col.name in t.frame.columns):
-                wanted.setdefault(col.ref, []).append((t, col.name))
+        if t.n:  # (an empty table's refs are empty: TableArrays.ref)
+            for col in t.schema.ref_columns:
+                if col.ref in known and col.name in t.labels:
+                    wanted.setdefault(col.ref, []).append((t, col.name))
     for ref, columns in wanted.items():
         values = [t.column(name) for t, name in columns]
         found = positions(known[ref], np.concatenate(values))
+        complete = not np.count_nonzero(found < 0)  # then no column has anything for its text check to report
         start = 0
         for (t, name), v in zip(columns, values, strict=True):
             t.refs[name] = found[start:start + len(v)]
             start += len(v)
+            if complete and t.schema.by_name[name].choices is None:
+                t.found.add(name)
 
 
-def _check_arc_ids(indexes: list[pd.Index]) -> None:
+def _check_loops(arcs: list[TableArrays]) -> None:
+    """No arc joins a node to itself (checked over all arc kinds at once; the first in kind, then row, order)."""
+    if not arcs:
+        return
+    loop = np.concatenate([t.ref("from_node") for t in arcs]) == np.concatenate([t.ref("to_node") for t in arcs])
+    if np.count_nonzero(loop):
+        i = int(np.argmax(loop))
+        for t in arcs:
+            if i < t.n:
+                raise InputError("from_node equals to_node", kind=t.schema.kind, element=t.ids[i], field="to_node")
+            i -= t.n
+
+
+def _check_arc_ids(arcs: list[TableArrays]) -> None:
     """Arc ids are unique across arc kinds (as text; each kind's own ids were checked by its schema)."""
-    used = [ix for ix in indexes if len(ix)]
+    used = [t for t in arcs if t.n]
     # all ids text: text equality is hash equality, and ids unique within each kind need one look across kinds
-    if all(ix.inferred_type == "string" for ix in used):
+    if all(t.ids.inferred_type == "string" for t in used):
         if len(used) < 2:
             return
-        ids = np.concatenate([ix.to_numpy() for ix in used])
-        if len(set(ids)) == len(ids):
+        seen: set[str] = set()
+        for t in used:
+            seen.update(t.id_array().tolist())
+        if len(seen) == sum(t.n for t in used):
             return
-    arc_ids = np.concatenate([ix.to_numpy() for ix in indexes])
+    arc_ids = np.concatenate([t.ids.to_numpy() for t in arcs])
     uniq, counts = np.unique(arc_ids.astype(str), return_counts=True)
     if (counts > 1).any():
         raise InputError("arc id used by two arcs (arc ids must be unique across arc kinds)",
