@@ -306,6 +306,9 @@ def main() -> None:
             row["max_abs_dp_bar"] = dp
             row["speedup_incl"] = pp["t_s"] / g["t_incl_s"] if pp["t_s"] and pp["converged"] else None
             row["speedup_excl"] = pp["t_s"] / g["t_excl_s"] if pp["t_s"] and pp["converged"] else None
+            if pp["t_s"] is None and str(pp.get("error") or "").startswith("time limit"):
+                # pandapipes was stopped: its time is at least the limit, so the speed-up at least limit / gasgrid's
+                row["speedup_bound"] = args.pp_limit / g["t_incl_s"]
         rows.append(row)
         pps = row.get("pandapipes", {})
         print(f"{case.name:<18} gasgrid {g['t_incl_s']:.4f} s (excl. compile {g['t_excl_s']:.4f}, warm "
@@ -351,15 +354,21 @@ def main() -> None:
     by = {r["network"]: r for r in rows}
     r582 = by.get("GasLib-582 (90 %)", {}).get("speedup_incl")
     targets["gaslib582_speedup>=20"] = {"value": r582, "met": bool(r582 and r582 >= TARGET_582)}
-    r100 = by.get("synthetic 100k", {}).get("speedup_incl")
-    targets["synthetic100k_speedup>=10"] = {"value": r100, "met": bool(r100 and r100 >= TARGET_100K)}
+    row100 = by.get("synthetic 100k", {})
+    r100 = row100.get("speedup_incl")
+    bound100 = row100.get("speedup_bound")
+    if r100 is None and bound100 is not None:  # pandapipes hit the time limit: the target holds if the bound does
+        targets["synthetic100k_speedup>=10"] = {"value": bound100, "met": bound100 >= TARGET_100K, "bound": True}
+    else:
+        targets["synthetic100k_speedup>=10"] = {"value": r100, "met": bool(r100 and r100 >= TARGET_100K)}
     for name, lr in lu_rows.items():
         targets[f"iteration/LU<=3 ({name})"] = {"value": lr["ratio"], "met": lr["ratio"] <= TARGET_ITER_LU}
     print()
     for k, v in targets.items():
         if args.only and v["value"] is None:
             continue
-        print(f"target {k:<40} {fmt(v['value'], '.2f'):>8}  {'MET' if v['met'] else 'NOT MET'}")
+        bound = " (lower bound: pandapipes stopped at the time limit)" if v.get("bound") else ""
+        print(f"target {k:<40} {fmt(v['value'], '.2f'):>8}  {'MET' if v['met'] else 'NOT MET'}{bound}")
     if have_pp:
         print("\npandapipes translation (matched physics: ideal gas, Colebrook, same T; per network):")
         for r in rows:

@@ -128,41 +128,17 @@ def _evaluate(x: F64, use_picard: bool, picard_q: F64, lay_i: tuple[I64, ...], l
         c_from[a] = 0.0
         c_to[a] = 0.0
         d_q[a] = 0.0
-    # pipes
-    n_p = p_row.shape[0]
-    if n_p:
-        pf, pt, qq, pq, Fp, dfp, dtp, dqp = wp[0], wp[1], wp[2], wp[3], wp[4], wp[5], wp[6], wp[7]
-        for e in range(n_p):
-            a = p_row[e]
-            pf[e] = pi[g_from[a]]
-            pt[e] = pi[g_to[a]]
-            qq[e] = x[nf + a]
-            pq[e] = picard_q[a] if use_picard else qq[e]
-        pipe_kernel(pf, pt, qq, law, lay_f[2], lay_f[3], lay_f[4], lay_f[5], lay_f[6], lay_f[7], lay_f[8], lay_f[9],
-                    lay_f[10], wp[8], wp[8], R, eos, pc, Tc, G, pq, use_picard, Fp, dfp, dtp, dqp, lay_f[11])
-        for e in range(n_p):
-            a = p_row[e]
-            F[nf + a] = Fp[e] * inv_pis
-            c_from[a] = dfp[e]
-            c_to[a] = dtp[e]
-            d_q[a] = dqp[e] * inv_pis
-    n_r = r_row.shape[0]
-    if n_r:
-        pf, pt, qq, pq, Fr, dfr, dtr, dqr = wr[0], wr[1], wr[2], wr[3], wr[4], wr[5], wr[6], wr[7]
-        for e in range(n_r):
-            a = r_row[e]
-            pf[e] = pi[g_from[a]]
-            pt[e] = pi[g_to[a]]
-            qq[e] = x[nf + a]
-            pq[e] = picard_q[a] if use_picard else qq[e]
-        resistor_kernel(pf, pt, qq, lay_f[12], lay_f[13], lay_f[14], wr[8], R, T_net, eos, pc, Tc, G, pq, use_picard,
-                        1e-3 * q_s, 1e-6 * q_s, Fr, dfr, dtr, dqr)
-        for e in range(n_r):
-            a = r_row[e]
-            F[nf + a] = Fr[e] * inv_pis
-            c_from[a] = dfr[e]
-            c_to[a] = dtr[e]
-            d_q[a] = dqr[e] * inv_pis
+    if p_row.shape[0]:
+        _gather(p_row, g_from, g_to, pi, x, nf, use_picard, picard_q, wp)
+        pipe_kernel(wp[0], wp[1], wp[2], law, lay_f[2], lay_f[3], lay_f[4], lay_f[5], lay_f[6], lay_f[7], lay_f[8],
+                    lay_f[9], lay_f[10], wp[8], wp[8], R, eos, pc, Tc, G, wp[3], use_picard, wp[4], wp[5], wp[6], wp[7],
+                    lay_f[11])
+        _scatter(p_row, wp, nf, inv_pis, F, c_from, c_to, d_q)
+    if r_row.shape[0]:
+        _gather(r_row, g_from, g_to, pi, x, nf, use_picard, picard_q, wr)
+        resistor_kernel(wr[0], wr[1], wr[2], lay_f[12], lay_f[13], lay_f[14], wr[8], R, T_net, eos, pc, Tc, G, wr[3],
+                        use_picard, 1e-3 * q_s, 1e-6 * q_s, wr[4], wr[5], wr[6], wr[7])
+        _scatter(r_row, wr, nf, inv_pis, F, c_from, c_to, d_q)
     for i in range(set_to.shape[0]):
         a = set_to[i]
         F[nf + a] = (pi[g_to[a]] - pi_set[a]) * inv_pis
@@ -199,6 +175,30 @@ def _evaluate(x: F64, use_picard: bool, picard_q: F64, lay_i: tuple[I64, ...], l
         elif v != v:
             return math.nan  # as np.max: a NaN residual is NaN
     return fmax
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _gather(rows: I64, g_from: I64, g_to: I64, pi: F64, x: F64, nf: int, use_picard: bool, picard_q: F64,
+            w: F64) -> None:
+    """Inputs of an element kernel for the arcs ``rows``: w[0], w[1] squared end pressures, w[2] flows, w[3] the
+    flows the friction or drag is evaluated at (Picard) or the flows again."""
+    for e in range(rows.shape[0]):
+        a = rows[e]
+        w[0, e] = pi[g_from[a]]
+        w[1, e] = pi[g_to[a]]
+        w[2, e] = x[nf + a]
+        w[3, e] = picard_q[a] if use_picard else w[2, e]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _scatter(rows: I64, w: F64, nf: int, inv_pis: float, F: F64, c_from: F64, c_to: F64, d_q: F64) -> None:
+    """An element kernel's outputs (w[4] residual in Pa^2, w[5], w[6], w[7] derivatives) into the scaled system."""
+    for e in range(rows.shape[0]):
+        a = rows[e]
+        F[nf + a] = w[4, e] * inv_pis
+        c_from[a] = w[5, e]
+        c_to[a] = w[6, e]
+        d_q[a] = w[7, e] * inv_pis
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
