@@ -479,7 +479,7 @@ def schema(kind: Annotated[str | None, typer.Argument(help="component kind; all 
         t = Table(title=f"{k}: {KINDS[k].description}", title_justify="left")
         for col in frame.columns:
             t.add_column(col)
-        for _, row in frame.iterrows():
+        for row in frame.itertuples(index=False, name=None):  # (iterrows would cast a row of text and None)
             t.add_row(*[str(v) for v in row])
         console.print(t)
 
