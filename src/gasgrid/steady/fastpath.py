@@ -111,7 +111,9 @@ def _evaluate(x: F64, use_picard: bool, picard_q: F64, lay_i: tuple[I64, ...], l
               R: float, eos: int, pc: float, Tc: float, G: float, T_net: float, pi: F64, wp: F64, wr: F64,
               F: F64, c_from: F64, c_to: F64, d_q: F64) -> float:
     """Scaled residual F and structured Jacobian (c_from, c_to, d_q) as :class:`Assembler` computes them;
-    returns max|F|. ``wp``/``wr``: (9, pipes)/(9, resistors) work arrays."""
+    returns max|F|. Arc rows are in Pa^2 / pi_s (flow set points in kg/s / q_s), balances in kg/s / q_s; c_from
+    and c_to are derivatives with respect to the scaled pressures x = pi / pi_s, so a pipe's dF/dpi carries over
+    unchanged. ``wp``/``wr``: (9, pipes)/(9, resistors) work arrays."""
     free_groups, free_cols, g_from, g_to, p_row, law, r_row = lay_i[0], lay_i[1], lay_i[2], lay_i[3], lay_i[4], \
         lay_i[5], lay_i[6]
     set_to, set_from, ratio, flow = lay_i[7], lay_i[8], lay_i[9], lay_i[10]
@@ -156,7 +158,7 @@ def _evaluate(x: F64, use_picard: bool, picard_q: F64, lay_i: tuple[I64, ...], l
         a = flow[i]
         F[nf + a] = (x[nf + a] - q_set[a]) / q_s
         d_q[a] = 1.0 / q_s
-    # balances of free groups: inflow - outflow - withdrawal (wp[8] / pi reused as scratch is not safe: own loop)
+    # balances of free groups [kg/s]: inflow - outflow - withdrawal, scaled by q_s
     bal = np.empty(pi.shape[0])
     for g in range(bal.shape[0]):
         bal[g] = -w_group[g]
@@ -166,7 +168,6 @@ def _evaluate(x: F64, use_picard: bool, picard_q: F64, lay_i: tuple[I64, ...], l
         bal[g_from[a]] -= q
     for i in range(free_groups.shape[0]):
         F[free_cols[i]] = bal[free_groups[i]] / q_s
-    # Jacobian entries with respect to the scaled pressures: c = dF/dpi * pi_s (pressure rows already / pi_s)
     fmax = 0.0
     for i in range(F.shape[0]):
         v = abs(F[i])

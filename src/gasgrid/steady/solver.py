@@ -114,12 +114,14 @@ def solve_fixed_modes(
     t1 = time.perf_counter()
     newton_opts = NewtonOptions(tol=opts.tol, max_iter=opts.max_iter, line_search=opts.line_search)
     nres = None
+    t2 = t1
     if opts.linear_solver is None and fastpath.supported(asm):
-        # the usual case in one compiled call (the Picard start included); None: the general path decides
+        # the usual case in one compiled call (its Picard steps are counted in newton_s); None: the general
+        # path decides (the compiled attempt's time then counts in initial_s)
         x_start = None if initial is None and opts.initial_guess is InitialGuess.PICARD else \
             _initial_state(asm, opts, initial, _linear_solver(opts, sys))
+        t2 = time.perf_counter()
         nres = fastpath.fast_newton(asm, newton_opts, x_start)
-    t2 = time.perf_counter()
     if nres is None:
         x0 = _initial_state(asm, opts, initial, _linear_solver(opts, sys))
         t2 = time.perf_counter()
