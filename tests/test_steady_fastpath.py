@@ -89,6 +89,21 @@ def _regulated() -> g.Network:
     return n
 
 
+def _ratio_into_fixed_pressure() -> g.Network:
+    """A station on ratio control whose outlet pressure is fixed by a supply: its equation then fixes the inlet
+    (the static row swap must use the inlet's balance)."""
+    n = g.Network("ratio-fixed-outlet", gas=g.Gas(molar_mass=0.01735, eos="papay", kappa=1.3, hhv_mass=52e6))
+    for k in ("src", "suc", "dis", "city"):
+        n.add_node(k)
+    n.add_pipe("up", "src", "suc", length_km=100, diameter_mm=900)
+    n.add_pipe("down", "dis", "city", length_km=150, diameter_mm=900)
+    n.add_compressor("cs", "suc", "dis", mode="ratio", ratio=1.2, efficiency=0.8, driver_efficiency=0.35)
+    n.add_supply("s", "dis", p_set_bar=70.0)
+    n.add_supply("s0", "src", mode="flow", flow_kg_s=80.0)
+    n.add_demand("d", "city", flow_kg_s=100.0)
+    return n
+
+
 CASES: dict[str, Callable[[], g.Network]] = {
     "gaslib-582 at 90 %": lambda: load_gaslib_case("gaslib-582", scale=0.9),
     "gaslib-40": lambda: load_gaslib_case("gaslib-40"),
@@ -97,6 +112,7 @@ CASES: dict[str, Callable[[], g.Network]] = {
     "station on ratio": lambda: _station("ratio", ratio=1.3),
     "station on throughput": lambda: _station("flow", flow_set_kg_s=40.0),
     "regulator, resistor, short-pipe loop": _regulated,
+    "station on ratio into a fixed pressure": _ratio_into_fixed_pressure,
 }
 
 

@@ -113,23 +113,28 @@ def _pattern_kernel(n: int, nf: int, elim: I64, kept: I64, brow_to: I64, brow_fr
 def _static_row_perm(sys: SteadySystem, kept: I64, n: int) -> I64:
     """A row permutation giving the reduced system a structurally non-zero diagonal, for factorisation without
     pivoting: a kept arc's equation fixes a pressure (``p_to`` for set points on the outlet and ratio control,
-    ``p_from`` on the inlet) and has no entry on its own flow, so it swaps rows with the balance of the super-node
-    it fixes, whose entry on that flow is +-1/q_s."""
+    ``p_from`` on the inlet, or on ratio control when the outlet's pressure is fixed) and has no entry on its own
+    flow, so it swaps rows with the balance of that super-node, whose entry on the flow is +-1/q_s. Where no
+    swap is possible the static LU reports the zero pivot and the general path solves the step."""
     perm = np.arange(n, dtype=np.int64)
     nf = sys.n_free
     beh = sys.behaviour[sys.eq_arcs[kept]]
     taken = np.zeros(n, dtype=bool)
     for i in range(len(kept)):
         a = kept[i]
-        if beh[i] in (Behaviour.SET_TO, Behaviour.RATIO):
-            r = sys.brow_to[a]
+        if beh[i] == Behaviour.SET_TO:
+            candidates = (sys.brow_to[a],)
         elif beh[i] == Behaviour.SET_FROM:
-            r = sys.brow_from[a]
+            candidates = (sys.brow_from[a],)
+        elif beh[i] == Behaviour.RATIO:  # couples both ends: the outlet's balance, else the inlet's (outlet fixed)
+            candidates = (sys.brow_to[a], sys.brow_from[a])
         else:
             continue
-        if r >= 0 and not taken[r]:
-            taken[r] = True
-            perm[nf + i], perm[r] = r, nf + i
+        for r in candidates:
+            if r >= 0 and not taken[r]:
+                taken[r] = True
+                perm[nf + i], perm[r] = r, nf + i
+                break
     return perm
 
 
