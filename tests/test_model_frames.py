@@ -147,7 +147,9 @@ def _edit_bool(net: g.Network) -> None:
 
 
 def _edit_through_numpy(net: g.Network) -> None:
-    net.pipes["diameter_mm"].to_numpy()[1] = 321.0  # a view of the block on this pandas (no copy-on-write)
+    if pd.options.mode.copy_on_write is True:  # to_numpy then hands out a read-only array: no such edit exists
+        pytest.skip("pandas copy-on-write is on: a table cannot be edited through to_numpy()")
+    net.pipes["diameter_mm"].to_numpy()[1] = 321.0  # a view of the block (pandas 2 without copy-on-write)
 
 
 def _add_row(net: g.Network) -> None:
@@ -191,10 +193,7 @@ def test_edits_in_place_show_in_the_next_compile(edit: Any) -> None:
     net = every_kind()
     net.compile()
     before = _compiled(net)
-    try:
-        edit(net)
-    except ValueError as exc:  # a pandas with copy-on-write hands out read-only arrays
-        pytest.skip(str(exc))
+    edit(net)
     after = _compiled(net)
     assert after != before  # the edit changes the compiled network ...
     assert after == _compiled(net.copy())  # ... exactly as for a network never compiled
