@@ -180,9 +180,7 @@ def test_step_declines_an_arc_without_flow_derivative() -> None:
     J.d_q[asm.p_row[0]] = 0.0
     pat = fastpath._pattern(sys_, "COLAMD")
     lu = fastpath.analyse(pat.n, pat.indptr, pat.indices, pat.row_perm)
-    lay_i = (asm.free_groups, asm.free_cols, sys_.g_from, sys_.g_to, asm.p_row, asm.k_law, asm.r_row,
-             *(asm.rows[b] for b in (4, 5, 6, 7)), pat.elim, pat.kept, sys_.brow_to, sys_.brow_from,
-             sys_.col_from, sys_.col_to)
+    lay_i, _ = fastpath.layout(asm, pat)
     n = sys_.n
     ok = fastpath._step(F, J.c_from, J.c_to, J.d_q, lay_i, pat.s_elim, pat.s_kept, lu.arrays, np.empty(lu.lnz),
                         np.empty(lu.unz), np.empty(pat.nnz), np.empty(pat.n), np.zeros(pat.n), np.empty(n),

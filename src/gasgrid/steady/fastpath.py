@@ -26,10 +26,11 @@ from numpy.typing import NDArray
 
 from gasgrid._jit import refresh_stale_caches
 from gasgrid.linalg.sparse_lu import DEFAULT_PIVOT_TOL, analyse, lu_factor, lu_solve
+from gasgrid.linalg.vector import abs_max
 from gasgrid.physics.kernels import EOS_GIVEN, pipe_kernel, resistor_kernel
 from gasgrid.steady.assemble import Assembler
 from gasgrid.steady.newton import NewtonOptions, NewtonResult, NewtonStatus
-from gasgrid.steady.nodal import _expand, _pattern, _reduce
+from gasgrid.steady.nodal import _expand, _Pattern, _pattern, _reduce
 from gasgrid.steady.system import Behaviour
 
 F64 = NDArray[np.float64]
@@ -39,7 +40,7 @@ _HERE = Path(__file__).resolve().parent
 refresh_stale_caches(_HERE, ("fastpath",), "steady-fastpath.sha1",
                      (_HERE / "nodal.py", _HERE.parent / "physics" / "kernels.py", _HERE.parent / "physics" / "pipe.py",
                       _HERE.parent / "physics" / "friction.py", _HERE.parent / "units.py",
-                      _HERE.parent / "linalg" / "sparse_lu.py"))
+                      _HERE.parent / "linalg" / "sparse_lu.py", _HERE.parent / "linalg" / "vector.py"))
 
 PICARD_STEPS = 2
 """Linearised (Picard) solves from flat pressures before Newton, as :func:`gasgrid.steady.solver._initial_state`."""
@@ -82,13 +83,7 @@ def fast_newton(asm: Assembler, options: NewtonOptions, x0: F64 | None) -> Newto
         x[: sys.n_free] = 1.0
     else:
         x[:] = x0
-    rows = asm.rows
-    lay_i = (asm.free_groups, asm.free_cols, sys.g_from, sys.g_to, asm.p_row, asm.k_law, asm.r_row,
-             rows[Behaviour.SET_TO], rows[Behaviour.SET_FROM], rows[Behaviour.RATIO], rows[Behaviour.FLOW],
-             pat.elim, pat.kept, sys.brow_to, sys.brow_from, sys.col_from, sys.col_to)
-    lay_f = (asm.pi_fixed_groups, asm.w_group, asm.k_D, asm.k_rough, asm.k_mu, asm.k_lam, asm.k_dln, asm.k_len,
-             asm.k_dh, asm.k_T, asm.k_eff, asm.k_x, asm.k_r_drag, asm.k_r_D, asm.k_r_dp, asm.pi_set, asm.ratio2,
-             asm.q_set)
+    lay_i, lay_f = layout(asm, pat)
     net = asm.net
     eos, pc, Tc, G = asm.eos_args
     history = np.empty(options.max_iter + 1)
@@ -105,11 +100,24 @@ def fast_newton(asm: Assembler, options: NewtonOptions, x0: F64 | None) -> Newto
     return NewtonResult(x, status, int(iterations), [float(h) for h in history[:n_hist]], message)
 
 
+def layout(asm: Assembler, pat: _Pattern) -> tuple[tuple[I64, ...], tuple[F64, ...]]:
+    """The kernels' inputs: integer arrays (unknown layout, element rows, nodal pattern) and float arrays (fixed
+    pressures [Pa^2], withdrawals [kg/s], pipe and resistor data in SI, Colebrook warm starts, set points)."""
+    sys, rows = asm.sys, asm.rows
+    lay_i = (asm.free_groups, asm.free_cols, sys.g_from, sys.g_to, asm.p_row, asm.k_law, asm.r_row,
+             rows[Behaviour.SET_TO], rows[Behaviour.SET_FROM], rows[Behaviour.RATIO], rows[Behaviour.FLOW],
+             pat.elim, pat.kept, sys.brow_to, sys.brow_from, sys.col_from, sys.col_to)
+    lay_f = (asm.pi_fixed_groups, asm.w_group, asm.k_D, asm.k_rough, asm.k_mu, asm.k_lam, asm.k_dln, asm.k_len,
+             asm.k_dh, asm.k_T, asm.k_eff, asm.k_x, asm.k_r_drag, asm.k_r_D, asm.k_r_dp, asm.pi_set, asm.ratio2,
+             asm.q_set)
+    return lay_i, lay_f
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _evaluate(x: F64, use_picard: bool, picard_q: F64, lay_i: tuple[I64, ...], lay_f: tuple[F64, ...], nf: int,
               pi_s: float, q_s: float,
-              R: float, eos: int, pc: float, Tc: float, G: float, T_net: float, pi: F64, wp: F64, wr: F64,
-              F: F64, c_from: F64, c_to: F64, d_q: F64) -> float:
+              R: float, eos: int, pc: float, Tc: float, G: float, T_net: float, pi: F64, bal: F64, wp: F64,
+              wr: F64, F: F64, c_from: F64, c_to: F64, d_q: F64) -> float:
     """Scaled residual F and structured Jacobian (c_from, c_to, d_q) as :class:`Assembler` computes them;
     returns max|F|. Arc rows are in Pa^2 / pi_s (flow set points in kg/s / q_s), balances in kg/s / q_s; c_from
     and c_to are derivatives with respect to the scaled pressures x = pi / pi_s, so a pipe's dF/dpi carries over
@@ -159,7 +167,6 @@ def _evaluate(x: F64, use_picard: bool, picard_q: F64, lay_i: tuple[I64, ...], l
         F[nf + a] = (x[nf + a] - q_set[a]) / q_s
         d_q[a] = 1.0 / q_s
     # balances of free groups [kg/s]: inflow - outflow - withdrawal, scaled by q_s
-    bal = np.empty(pi.shape[0])
     for g in range(bal.shape[0]):
         bal[g] = -w_group[g]
     for a in range(m):
@@ -168,14 +175,7 @@ def _evaluate(x: F64, use_picard: bool, picard_q: F64, lay_i: tuple[I64, ...], l
         bal[g_from[a]] -= q
     for i in range(free_groups.shape[0]):
         F[free_cols[i]] = bal[free_groups[i]] / q_s
-    fmax = 0.0
-    for i in range(F.shape[0]):
-        v = abs(F[i])
-        if v > fmax:
-            fmax = v
-        elif v != v:
-            return math.nan  # as np.max: a NaN residual is NaN
-    return fmax
+    return abs_max(F, 0, F.shape[0])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -241,6 +241,7 @@ def _newton_kernel(x: F64, picard_steps: int, lay_i: tuple[I64, ...], lay_f: tup
     n_p = lay_i[4].shape[0]
     n_r = lay_i[6].shape[0]
     pi = np.empty(n_groups)
+    bal = np.empty(n_groups)
     wp = np.zeros((9, n_p))
     wr = np.zeros((9, n_r))
     F = np.empty(n)
@@ -265,14 +266,14 @@ def _newton_kernel(x: F64, picard_steps: int, lay_i: tuple[I64, ...], lay_f: tup
         for a in range(m):
             pq[a] = q_typ
         for _ in range(picard_steps):
-            _evaluate(x, True, pq, lay_i, lay_f, nf, pi_s, q_s, R, eos, pc, Tc, G, T_net, pi, wp, wr, F, cf, ct, dq)
+            _evaluate(x, True, pq, lay_i, lay_f, nf, pi_s, q_s, R, eos, pc, Tc, G, T_net, pi, bal, wp, wr, F, cf, ct, dq)
             if not _step(F, cf, ct, dq, lay_i, s_elim, s_kept, lu_arrays, lx, ux, data, rhs, y, b, nf, q_s, dx, pivot_tol):
                 return _FALLBACK, 0, 0
             for i in range(n):
                 x[i] += dx[i]
             for a in range(m):
                 pq[a] = max(abs(x[nf + a]), 1e-3 * q_typ)
-    fmax = _evaluate(x, False, pq, lay_i, lay_f, nf, pi_s, q_s, R, eos, pc, Tc, G, T_net, pi, wp, wr, F, cf, ct, dq)
+    fmax = _evaluate(x, False, pq, lay_i, lay_f, nf, pi_s, q_s, R, eos, pc, Tc, G, T_net, pi, bal, wp, wr, F, cf, ct, dq)
     history[0] = fmax
     n_hist = 1
     for it in range(1, max_iter + 1):
@@ -288,7 +289,7 @@ def _newton_kernel(x: F64, picard_steps: int, lay_i: tuple[I64, ...], lay_f: tup
         while True:
             for i in range(n):
                 x_new[i] = x[i] + t * dx[i]
-            fmax_new = _evaluate(x_new, False, pq, lay_i, lay_f, nf, pi_s, q_s, R, eos, pc, Tc, G, T_net, pi, wp, wr,
+            fmax_new = _evaluate(x_new, False, pq, lay_i, lay_f, nf, pi_s, q_s, R, eos, pc, Tc, G, T_net, pi, bal, wp, wr,
                                  F2, cf2, ct2, dq2)
             f_new = 0.0
             for i in range(n):

@@ -22,7 +22,8 @@ _STAMP = "transient-kernels.sha1"
 
 
 _PACKAGE = Path(__file__).resolve().parent.parent
-DEPENDENCIES = tuple(_PACKAGE / f for f in ("physics/friction.py", "physics/pipe.py", "physics/kernels.py", "units.py"))
+DEPENDENCIES = tuple(_PACKAGE / f for f in ("physics/friction.py", "physics/pipe.py", "physics/kernels.py", "units.py",
+                                                   "linalg/vector.py"))
 """Files outside the package whose constants the kernels compile in."""
 
 

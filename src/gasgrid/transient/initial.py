@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from gasgrid.errors import ConvergenceError, InputError
-from gasgrid.transient.kernels import abs_max
+from gasgrid.linalg.vector import abs_max
 from gasgrid.transient.newton import NewtonOptions, newton
 from gasgrid.transient.system import Q_SCALE, ArcMode, Controls, System
 

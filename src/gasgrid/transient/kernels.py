@@ -304,19 +304,6 @@ def node_boundary(x: F64, ops: int, n_nodes: int, sup_node: I64, supply_on: B, s
 
 
 @numba.njit(**JIT)
-def abs_max(x: F64, start: int, stop: int) -> float:
-    """max |x[start:stop]| (0 when empty, NaN if any entry is NaN), as np.max(np.abs(...), initial=0)."""
-    out = 0.0
-    for i in range(start, stop):
-        v = abs(x[i])
-        if v > out:
-            out = v
-        elif v != v:
-            return v
-    return out
-
-
-@numba.njit(**JIT)
 def boundary_flows(x: F64, off_ps: int, ps_sup: I64, supply_on: B, sup_fixed: B, supply_flow: F64, demand_flow: F64,
                    fuel: F64) -> tuple[float, float]:
     """Total injection of all supplies [kg/s] (pressure supplies: their unknowns) and total withdrawal of all
